@@ -1,0 +1,177 @@
+"""The one place that turns results into text: ``render`` for lists, ``render_record`` for one record.
+
+``table`` output shows a chosen subset of columns for people; ``json``,
+``jsonl`` and ``csv`` give whole records in their stored form, so scripts see
+exactly what ``crmkit.models.to_doc`` produces. They are written by the
+exporter registry's writers, the same ones ``crmkit export`` uses, so CSV
+formula neutralising happens in exactly one place.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import IO, Any
+
+import attrs
+import click
+import pluggy
+from tabulate import tabulate
+
+from ..models import to_doc
+from ..registry import registry
+
+#: A table column: an attribute or key name (also the header), or (header, getter).
+Column = str | tuple[str, Callable[[Any], Any]]
+
+
+# -- cells ---------------------------------------------------------------------------
+
+
+def local_time(value: datetime | None) -> str:
+    """A stored (UTC) time as local ``YYYY-MM-DD HH:MM``; empty for None."""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def cell(value: Any) -> str:
+    """How a value reads in a table: local times, comma-joined lists, yes/no, blank for nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return local_time(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={cell(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(cell(v) for v in value)
+    return str(value)
+
+
+def _get(row: Any, column: Column) -> Any:
+    if isinstance(column, tuple):
+        return column[1](row)
+    if isinstance(row, Mapping):
+        return row.get(column)
+    return getattr(row, column, None)
+
+
+def _header(column: Column) -> str:
+    return column[0] if isinstance(column, tuple) else column
+
+
+def _stdout() -> IO[str]:
+    # Looked up at call time: CliRunner swaps sys.stdout per invocation.
+    return sys.stdout
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+# -- lists ---------------------------------------------------------------------------
+
+
+def render(rows: Sequence[Any], columns: Sequence[Column], fmt: str, *, pm: pluggy.PluginManager,
+           model: type | None = None) -> None:
+    """Print ``rows`` (records, attrs objects or dicts) in ``fmt``: ``table`` or an exporter's format.
+
+    ``columns`` picks what a table shows. Every other format (json, jsonl, csv)
+    prints whole records in stored form through the exporter registry, the
+    same writers ``crmkit export`` uses. ``model`` names the record type when
+    ``rows`` may be empty.
+    """
+    if fmt == "table":
+        if not rows:
+            click.echo("(none)")
+            return
+        table = [[cell(_get(row, column)) for column in columns] for row in rows]
+        click.echo(tabulate(table, headers=[_header(c) for c in columns], tablefmt="simple",
+                            disable_numparse=True))
+        return
+    out = _stdout()
+    write_docs(pm, fmt, [to_doc(row) for row in rows], model or (type(rows[0]) if rows else None), out)
+    out.flush()
+
+
+def write_docs(pm: pluggy.PluginManager, fmt: str, docs: list[dict[str, Any]], model: type | None,
+               out: IO[str]) -> None:
+    """Write stored-form documents with the ``fmt`` exporter, flattened first when it is a flat format."""
+    from ..io import records
+
+    spec = registry(pm, "exporter").get(fmt, "format")
+    if spec.flat:
+        if model is None:
+            raise TypeError("a flat format needs the record model")  # a programming slip, not user input
+        # Link columns (customer_email beside customer_id) are filled by crmkit.io.transfer's
+        # export only; a listing leaves them out rather than print an empty column.
+        links = set(records.LINK_COLUMNS.get(model, {}).values())
+        columns = [c for c in records.columns(model, docs) if c not in links]
+        spec.write(out, [records.flatten(doc, model) for doc in docs], columns)
+    else:
+        spec.write(out, docs, list(docs[0]) if docs else [])
+
+
+# -- single records --------------------------------------------------------------------
+
+
+@attrs.frozen
+class Fields:
+    """A section of ``label: value`` lines; None values are left out."""
+
+    pairs: Sequence[tuple[str, Any]]
+
+
+@attrs.frozen
+class Table:
+    """A section holding a small table."""
+
+    rows: Sequence[Any]
+    columns: Sequence[Column]
+
+
+@attrs.frozen
+class Lines:
+    """A section of ready-made lines (for nested things like tickets with their steps)."""
+
+    lines: Sequence[str]
+
+
+Block = Fields | Table | Lines
+
+
+def render_record(record: Any, title: str, sections: Iterable[tuple[str, Block]], fmt: str) -> None:
+    """Print one record: readable sections for ``table``, the whole ``record`` as JSON for ``json``."""
+    if fmt == "json":
+        _stdout().write(_dump(to_doc(record)) + "\n")
+        return
+    click.echo(title)
+    click.echo("=" * len(title))
+    for heading, block in sections:
+        click.echo("")
+        click.echo(heading)
+        click.echo("-" * len(heading))
+        for line in _block_lines(block):
+            click.echo(f"  {line}" if line else "")
+
+
+def _block_lines(block: Block) -> list[str]:
+    if isinstance(block, Fields):
+        pairs = [(label, cell(value)) for label, value in block.pairs if value not in (None, "", (), [], {})]
+        if not pairs:
+            return ["(none)"]
+        return tabulate(pairs, tablefmt="plain", disable_numparse=True).splitlines()
+    if isinstance(block, Table):
+        if not block.rows:
+            return ["(none)"]
+        table = [[cell(_get(row, column)) for column in block.columns] for row in block.rows]
+        return tabulate(table, headers=[_header(c) for c in block.columns], tablefmt="simple",
+                        disable_numparse=True).splitlines()
+    return list(block.lines) or ["(none)"]

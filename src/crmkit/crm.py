@@ -1,0 +1,211 @@
+"""The CRM facade: one object per store, one service per entity.
+
+>>> import crmkit
+>>> crm = crmkit.open("memory://")
+>>> ann = crm.customers.add("Ann Lee", emails=["ann@example.com"])
+>>> crm.tickets.open(ann.id, "Printer jams").status.value
+'new'
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from .config import locate_store
+from .errors import StorageError, ValidationError
+from .models import Event, to_doc, utcnow
+from .profiles.base import Profile
+from .registry import registry
+from .services.base import stamp_new
+from .services.customers import CustomerService
+from .services.events import EventService
+from .services.interactions import InteractionService
+from .services.lifecycle import LifecycleService
+from .services.tickets import TicketService
+from .storage.base import Storage
+from .storage.query import Compare
+from .storage.url import parse_store_url
+
+#: (type, record id, customer id, changes, note) of an event about to be written.
+EventDraft = tuple[str, str, str | None, Mapping[str, Any], str | None]
+
+
+class CRM:
+    """An open store with its profile. Use :func:`open` to get one.
+
+    Services: ``customers`` (with contacts), ``interactions``, ``tickets``,
+    ``lifecycle`` and ``events``. Group several calls into one atomic write
+    with ``with crm.transaction(): ...``.
+    """
+
+    def __init__(self, storage: Storage, profile: Profile, pm: pluggy.PluginManager, *,
+                 actor: str | None = None, region: str | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.storage = storage
+        self.profile = profile
+        self.pm = pm
+        self.actor = actor or os.environ.get("CRMKIT_USER") or _os_user()
+        self.region = region
+        self._clock = clock or utcnow
+        self._depth = 0
+        self._pending: list[Event] = []
+        self.customers = CustomerService(self)
+        self.interactions = InteractionService(self)
+        self.tickets = TicketService(self)
+        self.lifecycle = LifecycleService(self)
+        self.events = EventService(self)
+
+    def __enter__(self) -> CRM:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the store."""
+        self.storage.close()
+
+    def now(self) -> datetime:
+        """The current time as this CRM sees it (tests and demos pass a clock)."""
+        return self._clock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make everything inside one atomic write; ``crmkit_on_event`` runs after it commits."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        self._pending = []
+        try:
+            with self.storage.transaction():
+                self._stamp_new_store()
+                yield
+        except BaseException:
+            self._pending = []
+            raise
+        finally:
+            self._depth = 0
+        events, self._pending = self._pending, []
+        for event in events:
+            self.pm.hook.crmkit_on_event(crm=self, event=event)
+
+    def _stamp_new_store(self) -> None:
+        if self.storage.get_meta("profile") is None:
+            self.storage.set_meta("profile", self.profile.name)
+            if self.region:
+                self.storage.set_meta("region", self.region)
+
+    # -- used by the services ------------------------------------------------------
+
+    def record_events(self, drafts: Sequence[EventDraft]) -> list[Event]:
+        """Append events to the log inside the current transaction."""
+        if not drafts:
+            return []
+        now = self.now()
+        events = [
+            Event(at=now, actor=self.actor, type=kind, record_id=record_id, customer_id=customer_id,
+                  changes=dict(changes), note=note)
+            for kind, record_id, customer_id, changes, note in drafts
+        ]
+        events = stamp_new(self, events)
+        self.storage.insert("events", [to_doc(e) for e in events])
+        self._pending.extend(events)
+        return events
+
+    def validate(self, kind: str, record: Any) -> None:
+        """Let plugins refuse a record before it is written (``crmkit_validate_record``)."""
+        self.pm.hook.crmkit_validate_record(crm=self, kind=kind, record=record)
+
+    def check_fields(self, values: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+        """Check custom fields against the profile (see :meth:`Profile.check_fields`)."""
+        if not isinstance(values, Mapping):
+            raise ValidationError("fields", values, "must be a mapping of field names to values")
+        return self.profile.check_fields(values, current)
+
+    def dependants(self, customer_id: str) -> dict[str, list[str]]:
+        """Ids of the records that refer to a customer, per collection."""
+        where = Compare(("customer_id",), "=", customer_id)
+        return {
+            collection: [doc["id"] for doc in self.storage.scan(collection, where)]
+            for collection in ("interactions", "tickets")
+        }
+
+    def stats(self) -> dict[str, int]:
+        """How many records each collection holds."""
+        return {name: self.storage.count(name) for name in ("customers", "interactions", "tickets", "events")}
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        return "unknown"
+
+
+def open(url: str | Path | None = None, profile: str | None = None, *, pm: pluggy.PluginManager | None = None,
+         actor: str | None = None, region: str | None = None, clock: Callable[[], datetime] | None = None,
+         cwd: Path | None = None) -> CRM:
+    """Open (or prepare to create) a store and return a :class:`CRM`.
+
+    ``url`` is ``memory://``, ``tinydb:///path/crm.json`` or a bare path;
+    without it the store is found from ``CRMKIT_DB``, a ``crmkit.toml`` in the
+    working directory or above, or the per-user default. ``profile`` must match
+    the profile the store was created with (a new store records it; default
+    ``generic``). ``region`` is the default country for phone numbers written
+    without ``+``. ``actor`` names who makes the changes in the event log.
+    """
+    from .plugins import make_plugin_manager
+
+    pm = pm or make_plugin_manager()
+    location = locate_store(str(url) if url else None, cwd=cwd)
+    scheme, _rest = parse_store_url(location.url, location.base_dir)
+    backend = registry(pm, "backend").get(scheme, "db")
+    storage = backend.open(_absolute_url(location.url, location.base_dir))
+    try:
+        stored_profile = storage.get_meta("profile")
+        wanted = profile or location.settings.get("profile")
+        if stored_profile and wanted and wanted != stored_profile:
+            raise ValidationError("profile", wanted, f"the store {location.url} was created with profile "
+                                                     f"{stored_profile!r}")
+        chosen = registry(pm, "profile").get(stored_profile or wanted or "generic", "profile")
+        region = region or storage.get_meta("region") or location.settings.get("region") \
+            or os.environ.get("CRMKIT_REGION")
+    except BaseException:
+        storage.close()
+        raise
+    return CRM(storage, chosen, pm, actor=actor, region=region, clock=clock)
+
+
+def _absolute_url(url: str, base_dir: Path | None) -> str:
+    scheme, location = parse_store_url(url, base_dir)
+    if scheme == "tinydb":
+        return f"tinydb://{location}" if location.startswith("/") else f"tinydb:///{location}"
+    return url
+
+
+def init(url: str | Path | None = None, profile: str = "generic", *, region: str | None = None,
+         pm: pluggy.PluginManager | None = None, cwd: Path | None = None) -> CRM:
+    """Create a store with a profile (an existing store is refused) and return it open."""
+    crm = open(url, profile, pm=pm, region=region, cwd=cwd)
+    if crm.storage.exists():
+        crm.close()
+        raise StorageError(f"{crm.storage.url} already holds a crmkit store")
+    with crm.transaction():
+        pass  # the first transaction records the profile and region
+    return crm
+
+
+__all__ = ["CRM", "init", "open"]

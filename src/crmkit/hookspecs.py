@@ -1,0 +1,195 @@
+"""The crmkit plugin API.
+
+A plugin is a module or object with functions named after these hooks and
+marked with :data:`hookimpl`. Installed plugins are found through the
+``crmkit`` entry-point group; crmkit's own backends, profile and file formats
+are plugins too, registered the same way.
+
+Data hooks (``crmkit_storage_backends``, ``crmkit_profiles``,
+``crmkit_importers``, ``crmkit_exporters``, ``crmkit_import_presets``) take no
+arguments and return a list of spec objects; crmkit calls each
+implementation once, collects every list, and refuses two plugins that claim
+the same name, naming both. Action hooks (``crmkit_validate_record``,
+``crmkit_on_event``, ``crmkit_register_commands``) return nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from .crm import CRM
+    from .io.base import ExporterSpec, ImporterSpec, ImportPreset
+    from .models import Event
+    from .profiles.base import Profile
+    from .storage.base import BackendSpec
+
+PROJECT = "crmkit"
+hookspec = pluggy.HookspecMarker(PROJECT)
+#: Mark a function as a crmkit hook implementation: ``@crmkit.hookimpl``.
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def crmkit_storage_backends() -> list[BackendSpec]:
+    """Contribute storage backends, one per URL scheme.
+
+    Called once per plugin manager, when a store is first opened.
+
+    :return: a list of :class:`crmkit.storage.base.BackendSpec`; each names a
+        URL scheme (``"sqlite"``) and a function that opens a store from the
+        whole URL. Lists from all plugins are combined; two plugins offering
+        one scheme is a ``PluginError`` naming both.
+
+    Example::
+
+        @hookimpl
+        def crmkit_storage_backends():
+            return [BackendSpec(scheme="redis", open=RedisStorage, description="Redis")]
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def crmkit_profiles() -> list[Profile]:
+    """Contribute industry profiles (stages, ticket categories, SLA targets, custom fields).
+
+    Called once per plugin manager, when a CRM is opened or ``crmkit profiles`` runs.
+
+    :return: a list of :class:`crmkit.profiles.base.Profile`. Lists from all
+        plugins are combined; two profiles with one name is a ``PluginError``.
+
+    Example::
+
+        @hookimpl
+        def crmkit_profiles():
+            return [Profile(name="school", title="School", stages=..., ...)]
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def crmkit_validate_record(crm: CRM, kind: str, record: Any) -> None:
+    """Check a record before it is written; raise to refuse it.
+
+    Called for every record the library is about to create or update, inside
+    the write transaction and before anything is stored.
+
+    :param crm: the open :class:`crmkit.CRM` (read from it; do not write).
+    :param kind: the record type: ``"customer"``, ``"interaction"`` or ``"ticket"``.
+    :param record: the new state of the record (a frozen attrs model).
+    :return: nothing. Raise :class:`crmkit.ValidationError` naming the field and
+        value to refuse the write; every implementation runs, the first error wins.
+
+    Example::
+
+        @hookimpl
+        def crmkit_validate_record(crm, kind, record):
+            if kind == "customer" and not record.emails:
+                raise ValidationError("email", None, "is required in this shop")
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def crmkit_on_event(crm: CRM, event: Event) -> None:
+    """React to a change after it has been committed.
+
+    Called once per event, in order, after the transaction that wrote it has
+    committed (so a failing implementation cannot undo the change).
+
+    :param crm: the open :class:`crmkit.CRM`.
+    :param event: the :class:`crmkit.Event` just stored (type like
+        ``"ticket.resolved"``, actor, record id, changed fields).
+    :return: nothing; return values are ignored.
+
+    Example::
+
+        @hookimpl
+        def crmkit_on_event(crm, event):
+            if event.type == "ticket.escalated":
+                notify_manager(event.record_id)
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def crmkit_importers() -> list[ImporterSpec]:
+    """Contribute file formats that ``crmkit import`` can read.
+
+    :return: a list of :class:`crmkit.io.base.ImporterSpec`, each with a format
+        name, file suffixes and a ``read(fp)`` function yielding (line, row)
+        pairs. Lists are combined; a duplicate format name is a ``PluginError``.
+
+    Example::
+
+        @hookimpl
+        def crmkit_importers():
+            return [ImporterSpec(format="vcf", read=read_vcards, suffixes=(".vcf",))]
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def crmkit_exporters() -> list[ExporterSpec]:
+    """Contribute file formats that ``crmkit export`` and ``--format`` can write.
+
+    :return: a list of :class:`crmkit.io.base.ExporterSpec`, each with a format
+        name and a ``write(fp, rows, columns)`` function. Lists are combined;
+        a duplicate format name is a ``PluginError``.
+
+    Example::
+
+        @hookimpl
+        def crmkit_exporters():
+            return [ExporterSpec(format="tsv", write=write_tsv, suffix=".tsv")]
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def crmkit_import_presets() -> list[ImportPreset]:
+    """Contribute column mappings for files exported by other tools (``import --preset NAME``).
+
+    :return: a list of :class:`crmkit.io.base.ImportPreset`. Lists are combined;
+        a duplicate preset name is a ``PluginError``.
+
+    Example::
+
+        @hookimpl
+        def crmkit_import_presets():
+            return [ImportPreset(name="hubspot", record_type="customers",
+                                 mapping={"Email": "emails", "First Name": "name"})]
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def crmkit_register_commands(cli: click.Group) -> None:
+    """Add commands or command groups to the ``crmkit`` command line.
+
+    Called once when the CLI is built, after the built-in groups are added.
+    Commands should stay thin: parse options, call the library, render.
+
+    :param cli: the root :class:`click.Group`; call ``cli.add_command(...)``.
+    :return: nothing.
+
+    Example::
+
+        @hookimpl
+        def crmkit_register_commands(cli):
+            cli.add_command(my_report_command)
+
+    .. versionadded:: 0.1
+    """

@@ -1,0 +1,328 @@
+"""Export and import records: the library calls behind ``crmkit export`` and ``crmkit import``.
+
+Scripts and the CLI call the same functions::
+
+    with open("customers.csv", "w", encoding="utf-8", newline="") as fp:
+        export_records(crm, "customers", fp, format="csv")
+    report = import_records(crm, "customers.csv", record_type="customers", mode="upsert", match_on="email")
+
+Nothing here prints. Errors are :class:`~crmkit.errors.CrmkitError` subclasses:
+``ValidationError`` for a bad argument or an unreadable file, and
+``ImportRowsError`` (carrying every bad row's line and reason) when an import
+found bad rows and wrote nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import pluggy
+
+from ..errors import ValidationError
+from ..registry import registry
+from ._importer import ImportOptions, ImportReport, import_groups
+from .base import NAME_PARTS, ROW_ERROR, ExporterSpec, ImporterSpec, ImportPreset
+from .csv_format import write_csv
+from .records import LINK_COLUMNS, MODELS, columns, flatten, is_column
+
+#: The record types that can be exported and imported, in restore order of their files.
+RECORD_TYPES = ("customers", "interactions", "tickets", "events")
+#: The order in which ``all`` is imported: tickets before interactions, because an
+#: interaction may point at a ticket (``ticket_id``) and the link is checked.
+IMPORT_ORDER = ("customers", "tickets", "interactions", "events")
+MODES = ("create", "upsert", "update")
+MATCH_KEYS = ("email", "phone", "external_id")
+#: How many rows pass between two ``progress`` calls.
+CHUNK = 500
+
+Progress = Callable[[int], None] | None
+Source = str | Path | IO[str]
+
+__all__ = [
+    "IMPORT_ORDER", "RECORD_TYPES", "ImportReport", "export_all_to_dir", "export_records", "import_records",
+    "read_rows",
+]
+
+
+# -- export ---------------------------------------------------------------------------
+
+
+def _service(crm: Any, record_type: str) -> Any:
+    if record_type not in RECORD_TYPES:
+        raise ValidationError("record_type", record_type, f"must be one of {', '.join(RECORD_TYPES)} or all")
+    return getattr(crm, record_type)
+
+
+def _docs(crm: Any, record_type: str, where: Any = None, sort: Any = None, limit: int | None = None) -> list[dict]:
+    # Stored documents straight from the store: they already are the converter's
+    # output, so the model round trip that ``find`` does would only cost time.
+    service = _service(crm, record_type)
+    if limit is not None and limit < 0:
+        raise ValidationError("limit", limit, "must be zero or more")
+    return crm.storage.scan(service.collection, service.compile_where(where), service.compile_sort(sort), limit)
+
+
+def _counting(rows: Iterable[Any], progress: Progress) -> Iterator[Any]:
+    pending = 0
+    for row in rows:
+        yield row
+        pending += 1
+        if progress is not None and pending == CHUNK:
+            progress(pending)
+            pending = 0
+    if progress is not None and pending:
+        progress(pending)
+
+
+def _flat_rows(crm: Any, record_type: str, docs: list[dict]) -> tuple[list[dict[str, str]], list[str]]:
+    model = MODELS[record_type]
+    rows = [flatten(doc, model) for doc in docs]
+    links = LINK_COLUMNS.get(model, {})
+    if "customer_id" in links:
+        # The readable key beside the reference: the customer's first email.
+        ids = list(dict.fromkeys(doc["customer_id"] for doc in docs))
+        emails = {c["id"]: (c.get("emails") or [""])[0] for c in crm.storage.get_many("customers", ids)}
+        for row, doc in zip(rows, docs):
+            row[links["customer_id"]] = emails.get(doc["customer_id"], "")
+    return rows, columns(model, docs)
+
+
+def export_records(crm: Any, record_type: str, fp: IO[str], *, format: str, where: Any = None, sort: Any = None,
+                   limit: int | None = None, progress: Progress = None) -> int:
+    """Write the records of one type (or ``"all"``) to ``fp`` in ``format``; return how many were written.
+
+    ``where`` (``--where`` text or a filter), ``sort`` (``"-opened_at,name"``)
+    and ``limit`` select the records, in insertion order by default. Flat
+    formats (csv) get one text cell per column (see :mod:`crmkit.io.records`);
+    json and jsonl keep the stored form. ``record_type="all"`` writes every
+    type into one file, for formats that can (json: ``{"customers": [...],
+    ...}``; jsonl: ``{"type": ..., "record": ...}`` lines); csv refuses it, use
+    :func:`export_all_to_dir`. ``progress(n)`` is called as rows are written.
+    Open ``fp`` with ``newline=""`` for csv.
+    """
+    exporter: ExporterSpec = registry(crm.pm, "exporter").get(format, "format")
+    if record_type == "all":
+        if exporter.write_all is None:
+            raise ValidationError("record_type", "all", f"a {format} file holds one record type; export each type, "
+                                                        "or use export_all_to_dir for a folder of files")
+        if where or sort or limit is not None:
+            raise ValidationError("where", where, "where, sort and limit select records of one type, not all")
+        groups = {t: _docs(crm, t) for t in RECORD_TYPES}
+        total = sum(len(docs) for docs in groups.values())
+        if exporter.flat:
+            raise ValidationError("format", format, "a flat format cannot hold several record types")
+        exporter.write_all(fp, {t: _counting(docs, progress) for t, docs in groups.items()})
+        return total
+    docs = _docs(crm, record_type, where, sort, limit)
+    if exporter.flat:
+        rows, cols = _flat_rows(crm, record_type, docs)
+        exporter.write(fp, _counting(rows, progress), cols)
+    else:
+        exporter.write(fp, _counting(docs, progress), [])
+    return len(docs)
+
+
+def export_all_to_dir(crm: Any, folder: Path, *, format: str = "csv") -> dict[str, int]:
+    """Write each record type to its own file in ``folder`` (``customers.csv``, ...); return the counts.
+
+    The folder is created if needed and existing files of those names are replaced.
+    """
+    exporter: ExporterSpec = registry(crm.pm, "exporter").get(format, "format")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for record_type in RECORD_TYPES:
+        path = folder / f"{record_type}{exporter.suffix or '.' + format}"
+        with path.open("w", encoding="utf-8", newline="") as fp:
+            counts[record_type] = export_records(crm, record_type, fp, format=format)
+    return counts
+
+
+# -- reading --------------------------------------------------------------------------
+
+
+def _importer_for(pm: pluggy.PluginManager, source: Source, format: str | None) -> ImporterSpec:
+    importers = registry(pm, "importer")
+    if format:
+        return importers.get(format, "format")
+    name = source if isinstance(source, (str, Path)) else getattr(source, "name", "")
+    suffix = Path(str(name)).suffix.lower() if name and str(name) != "-" else ""
+    for spec in importers.values():
+        if suffix and suffix in spec.suffixes:
+            return spec
+    raise ValidationError("format", str(name) or "-", f"cannot tell the format from the file name; pass a format "
+                                                      f"({', '.join(importers.names())})")
+
+
+@contextlib.contextmanager
+def _opened(source: Source) -> Iterator[IO[str]]:
+    if not isinstance(source, (str, Path)):
+        yield source
+        return
+    if str(source) == "-":
+        # Wrap stdin's bytes ourselves: the console encoding may not be UTF-8,
+        # and a BOM must be dropped. Detach so that stdin stays open afterwards.
+        wrapper = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
+        try:
+            yield wrapper
+        finally:
+            wrapper.detach()
+        return
+    path = Path(source)
+    try:
+        fp = path.open(encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise ValidationError("file", str(path), "does not exist") from None
+    except IsADirectoryError:
+        raise ValidationError("file", str(path), "is a directory") from None
+    except OSError as err:
+        raise ValidationError("file", str(path), f"cannot be read: {err.strerror}") from None
+    with fp:
+        yield fp
+
+
+def _default_pm() -> pluggy.PluginManager:
+    from ..plugins import make_plugin_manager
+
+    return make_plugin_manager()
+
+
+def read_rows(path_or_fp: Source, format: str | None = None, pm: pluggy.PluginManager | None = None,
+              ) -> tuple[list[tuple[int, dict[str, Any]]], str]:
+    """Read a file into ``(line, row)`` pairs and return them with the format used.
+
+    ``path_or_fp`` is a path, ``"-"`` for stdin, or an open text file. The
+    format is guessed from the suffix through the importer registry unless
+    given; stdin needs it. A row the reader could not read carries the reason
+    under :data:`~crmkit.io.base.ROW_ERROR`. ``pm`` defaults to a plugin
+    manager with the installed plugins.
+    """
+    spec = _importer_for(pm or _default_pm(), path_or_fp, format)
+    with _opened(path_or_fp) as fp:
+        return list(spec.read(fp)), spec.format
+
+
+# -- import ---------------------------------------------------------------------------
+
+
+def _check_options(record_type: str, mode: str, match_on: str | None, mapping: Mapping[str, str] | None,
+                   preset: ImportPreset | None) -> None:
+    if record_type not in RECORD_TYPES and record_type != "all":
+        raise ValidationError("record_type", record_type, f"must be one of {', '.join(RECORD_TYPES)} or all")
+    if mode not in MODES:
+        raise ValidationError("mode", mode, f"must be one of {', '.join(MODES)}")
+    if match_on is not None:
+        if match_on not in MATCH_KEYS:
+            raise ValidationError("match_on", match_on, f"must be one of {', '.join(MATCH_KEYS)}")
+        if record_type != "customers":
+            raise ValidationError("match_on", match_on, "only customers match on email, phone or external_id; "
+                                                        "other records match on id")
+    if (mapping or preset) and record_type not in ("customers", "interactions", "tickets"):
+        raise ValidationError("mapping", record_type, "mappings and presets apply to customers, interactions "
+                                                      "and tickets")
+    if record_type == "events" and mode != "create":
+        raise ValidationError("mode", mode, "events are restored as they are: only create is possible")
+    if preset is not None and preset.record_type != record_type:
+        raise ValidationError("preset", preset.name, f"is for {preset.record_type}, not {record_type}")
+    if mapping:
+        model = MODELS[record_type]
+        extra = NAME_PARTS if record_type == "customers" else ()
+        for source, target in mapping.items():
+            if target not in extra and not is_column(target, model):
+                raise ValidationError("mapping", f"{source}={target}", f"{target!r} is not a {record_type} column")
+
+
+def import_records(
+    crm: Any,
+    source: Source,
+    *,
+    record_type: str,
+    format: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    preset: str | None = None,
+    match_on: str | None = None,
+    mode: str = "create",
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    rejects: IO[str] | None = None,
+    progress: Progress = None,
+) -> ImportReport:
+    """Import records from a file (path, ``"-"`` for stdin, or an open text file) and report what happened.
+
+    Every row is validated first, with the same rules as the library (the
+    services' ``build``) plus duplicate keys inside the file. When a row is bad
+    and ``skip_invalid`` is false, ``ImportRowsError`` lists every bad row by
+    line and nothing is written. With ``skip_invalid`` the good rows are
+    imported and the bad ones written to ``rejects`` as CSV (their original
+    columns plus ``error``). Everything is written in one transaction.
+
+    - ``mapping`` renames source columns to crmkit columns (``{"E-mail":
+      "emails"}``); ``preset`` names a preset (``google``, ``salesforce-contacts``).
+      Without either, a column that is not a crmkit column is an error; with
+      one, unmapped columns are ignored.
+    - ``mode``: ``create`` (every row is new; an existing id or match key is an
+      error), ``upsert`` (rows matching a record by ``id``, else by ``match_on``
+      = ``email``/``phone``/``external_id``, update it; the rest are created), or
+      ``update`` (every row must match). On update, each column in the file sets
+      its field and an empty cell clears it; columns not in the file are left alone.
+    - Rows carrying ids keep them (with their timestamps and version), so an
+      export imported into an empty store exports byte for byte the same.
+    - ``record_type="events"`` restores an event log into a store that has no
+      history yet (none, or only the creation events of its records, which the
+      restored log replaces). ``"all"`` reads a json/jsonl ``all`` export and
+      imports customers, tickets, interactions and events in one transaction.
+    - ``dry_run`` does all of it and rolls back: same report, nothing written.
+    - ``progress(n)`` is called after every chunk of rows.
+    """
+    pm = crm.pm
+    preset_spec: ImportPreset | None = registry(pm, "preset").get(preset, "preset") if preset else None
+    _check_options(record_type, mode, match_on, mapping, preset_spec)
+    spec = _importer_for(pm, source, format)
+    if record_type == "all":
+        if spec.read_all is None:
+            raise ValidationError("record_type", "all", f"a {spec.format} file holds one record type; import each "
+                                                        "file with its own record type")
+        with _opened(source) as fp:
+            groups: dict[str, list[tuple[int, dict[str, Any]]]] = {t: [] for t in IMPORT_ORDER}
+            unknown: list[tuple[int, str]] = []
+            for kind, line, row in spec.read_all(fp):
+                if kind in groups:
+                    groups[kind].append((line, row))
+                else:
+                    unknown.append((line, row.get(ROW_ERROR) or f"record type {kind!r} is not one of "
+                                                                 f"{', '.join(RECORD_TYPES)}"))
+    else:
+        with _opened(source) as fp:
+            groups = {record_type: list(spec.read(fp))}
+        unknown = []
+    options = ImportOptions(
+        mode=mode, match_on=match_on, flat=spec.flat, skip_invalid=skip_invalid, dry_run=dry_run,
+        mapping={**(preset_spec.mapping if preset_spec else {}), **(mapping or {})} or None,
+        preset=preset_spec, passthrough=preset_spec is None,
+    )
+    report = import_groups(crm, groups, options, progress=progress, record_type=record_type, unreadable=unknown)
+    if report.problems and skip_invalid and rejects is not None and not dry_run:
+        _write_rejects(rejects, report.rejected)
+    return report
+
+
+def _write_rejects(fp: IO[str], rejected: list[tuple[dict[str, Any], str]]) -> None:
+    names: dict[str, None] = {}
+    for row, _error in rejected:
+        names.update(dict.fromkeys(k for k in row if k != ROW_ERROR))
+    cols = [*names, "error"]
+
+    def cells() -> Iterator[dict[str, Any]]:
+        for row, error in rejected:
+            out = {k: (v if isinstance(v, str) or v is None else json.dumps(v, ensure_ascii=False))
+                   for k, v in row.items() if k != ROW_ERROR}
+            yield {**out, "error": error}
+
+    write_csv(fp, cells(), cols)
+

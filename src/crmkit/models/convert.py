@@ -1,0 +1,78 @@
+"""The one cattrs converter: records to plain JSON-ready dicts and back.
+
+Datetimes become ISO 8601 strings in UTC ending in ``Z``, dates ``YYYY-MM-DD``,
+enums their string values, tuples lists. Stored documents, JSON exports and
+``--format json`` output all use this form.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any, TypeVar
+
+import cattrs
+
+from ..errors import ValidationError
+from .base import StrEnum
+
+T = TypeVar("T")
+
+converter = cattrs.Converter(detailed_validation=False)
+
+
+def format_datetime(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, to the second (or microsecond when present)."""
+    text = value.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
+    return text + "Z"
+
+
+def parse_datetime(value: Any, field: str = "datetime") -> datetime:
+    """Read an ISO 8601 string (or datetime) into an aware UTC datetime; naive means UTC."""
+    if isinstance(value, datetime):
+        result = value
+    else:
+        try:
+            result = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValidationError(field, value, "is not an ISO 8601 date-time") from None
+    if result.tzinfo is None:
+        result = result.replace(tzinfo=timezone.utc)
+    return result.astimezone(timezone.utc)
+
+
+def parse_date(value: Any, field: str = "date") -> date:
+    """Read ``YYYY-MM-DD`` (or a date) into a date."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationError(field, value, "is not a date (YYYY-MM-DD)") from None
+
+
+converter.register_unstructure_hook(datetime, format_datetime)
+converter.register_structure_hook(datetime, lambda v, _t: parse_datetime(v))
+converter.register_unstructure_hook(date, lambda v: v.isoformat())
+converter.register_structure_hook(date, lambda v, _t: parse_date(v))
+converter.register_unstructure_hook(StrEnum, lambda v: v.value)
+converter.register_structure_hook_func(
+    lambda t: isinstance(t, type) and issubclass(t, StrEnum),
+    lambda v, t: t.parse(t.__name__.lower(), v),
+)
+converter.register_structure_hook(Any, lambda v, _t: v)
+
+
+def to_doc(record: Any) -> dict[str, Any]:
+    """Unstructure an attrs record into its stored form."""
+    return converter.unstructure(record)
+
+
+def from_doc(cls: type[T], doc: dict[str, Any]) -> T:
+    """Structure a stored dict into ``cls``; bad data raises ValidationError, never a cattrs error."""
+    try:
+        return converter.structure(doc, cls)
+    except ValidationError:
+        raise
+    except (cattrs.BaseValidationError, KeyError, TypeError, ValueError, AttributeError) as err:
+        record = doc.get("id", "?") if isinstance(doc, dict) else "?"
+        raise ValidationError(cls.__name__.lower(), record, f"cannot be read: {err}") from None

@@ -1,0 +1,28 @@
+"""Events: the append-only log of every change made through the library."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from .base import Record, aware, required_text
+
+
+@attrs.frozen(kw_only=True)
+class Event(Record):
+    """One change: ``type`` like ``ticket.resolved``, the record it touched, and old/new per field.
+
+    ``changes`` maps a field name to ``[old, new]`` in stored (JSON) form.
+    """
+
+    PREFIX = "E"
+
+    at: datetime = attrs.field(validator=aware("at"))
+    actor: str = attrs.field(validator=required_text("actor"))
+    type: str = attrs.field(validator=required_text("type"))
+    record_id: str = attrs.field(validator=required_text("record_id"))
+    customer_id: str | None = None
+    changes: dict[str, Any] = attrs.field(factory=dict)
+    note: str | None = None

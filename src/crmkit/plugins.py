@@ -1,0 +1,127 @@
+"""The plugin manager factory and what ``crmkit plugins`` reports.
+
+Nothing here runs at import time: every CRM and every CLI invocation builds its
+own manager with :func:`make_plugin_manager`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+from collections.abc import Iterable
+from types import ModuleType
+from typing import Any
+
+import attrs
+import pluggy
+
+from . import hookspecs
+from ._version import __version__
+from .errors import PluginError
+
+#: crmkit's own plugins, registered exactly like installed ones.
+DEFAULT_PLUGINS = (
+    "crmkit.storage.memory",
+    "crmkit.storage.tinydb",
+    "crmkit.profiles.generic",
+    "crmkit.io.csv_format",
+    "crmkit.io.json_format",
+    "crmkit.io.presets",
+)
+
+ENTRY_POINT_GROUP = "crmkit"
+
+
+def _names_from_env(variable: str) -> set[str] | None:
+    value = os.environ.get(variable)
+    if value is None:
+        return None
+    return {name.strip() for name in value.split(",") if name.strip()}
+
+
+class PluginManager(pluggy.PluginManager):
+    """A pluggy manager that remembers which distribution each installed plugin came from."""
+
+    def __init__(self) -> None:
+        super().__init__(hookspecs.PROJECT)
+        self.distributions: dict[str, str] = {}
+
+
+def make_plugin_manager(
+    *, entrypoints: bool = True, extra: Iterable[ModuleType | object] = ()
+) -> PluginManager:
+    """Build a plugin manager with the built-ins, installed plugins and ``extra`` objects.
+
+    ``CRMKIT_PLUGINS`` (comma-separated entry-point names) loads only those
+    installed plugins; ``CRMKIT_DISABLE_PLUGINS`` blocks plugins by name,
+    built-ins included. ``CRMKIT_TRACE_PLUGINS=1`` prints every hook call to stderr.
+    Tests pass ``entrypoints=False`` to see the built-ins only.
+    """
+    pm = PluginManager()
+    pm.add_hookspecs(hookspecs)
+    blocked = _names_from_env("CRMKIT_DISABLE_PLUGINS") or set()
+    for name in blocked:
+        pm.set_blocked(name)
+    for module_name in DEFAULT_PLUGINS:
+        if module_name not in blocked:
+            pm.register(importlib.import_module(module_name), name=module_name)
+    if entrypoints:
+        _load_entrypoints(pm, allowed=_names_from_env("CRMKIT_PLUGINS"), blocked=blocked)
+    for plugin in extra:
+        pm.register(plugin)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as err:
+        raise PluginError(f"plugin {err.plugin!r} implements an unknown hook: {err}") from None
+    if os.environ.get("CRMKIT_TRACE_PLUGINS"):
+        pm.trace.root.setwriter(lambda text: os.write(2, text.encode()))
+        pm.enable_tracing()
+    return pm
+
+
+def _load_entrypoints(pm: PluginManager, *, allowed: set[str] | None, blocked: set[str]) -> None:
+    for dist in importlib.metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group != ENTRY_POINT_GROUP:
+                continue
+            if ep.name in blocked or (allowed is not None and ep.name not in allowed):
+                continue
+            origin = f"{dist.metadata['name']} {dist.version}"
+            if ep.name in pm.distributions or ep.name in DEFAULT_PLUGINS:
+                other = pm.distributions.get(ep.name, "crmkit itself")
+                raise PluginError(f"plugin name {ep.name!r} is claimed by both {other} and {origin}")
+            try:
+                plugin = ep.load()
+            except Exception as err:  # a broken third-party plugin must not look like a crmkit bug
+                raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to load: {err}") from err
+            pm.register(plugin, name=ep.name)
+            pm.distributions[ep.name] = origin
+
+
+@attrs.frozen
+class PluginInfo:
+    """One row of ``crmkit plugins``."""
+
+    name: str
+    version: str
+    hooks: tuple[str, ...]
+    builtin: bool
+
+
+def plugin_info(pm: PluginManager) -> list[PluginInfo]:
+    """Describe every registered plugin: name, version (of its distribution) and hooks."""
+    dists = getattr(pm, "distributions", {})
+    rows = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue  # blocked
+        hooks = tuple(sorted(caller.name for caller in pm.get_hookcallers(plugin) or ()))
+        builtin = name in DEFAULT_PLUGINS
+        version = __version__ if builtin else dists.get(name, "").rpartition(" ")[2] or _module_version(plugin)
+        rows.append(PluginInfo(name=name, version=version, hooks=hooks, builtin=builtin))
+    return sorted(rows, key=lambda info: (not info.builtin, info.name))
+
+
+def _module_version(plugin: Any) -> str:
+    return str(getattr(plugin, "__version__", "")) or "-"

@@ -1,0 +1,210 @@
+"""Profiles: what makes crmkit fit a trade, contributed as data through ``crmkit_profiles``.
+
+A profile names the lifecycle stages and the moves allowed between them, the
+ticket categories, the SLA targets per priority, and the custom fields that
+customers carry in ``Customer.fields``. The core reads these objects; it never
+asks which profile is active.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+import attrs
+
+from ..errors import ValidationError
+
+FIELD_TYPES = ("text", "int", "float", "bool", "date", "choice", "list")
+_TRUE = {"1", "true", "yes", "y", "on"}
+_FALSE = {"0", "false", "no", "n", "off"}
+
+
+@attrs.frozen(kw_only=True)
+class FieldSpec:
+    """A custom field on customers.
+
+    ``type`` is one of text, int, float, bool, date, choice (one of ``choices``)
+    or list (of text). ``sensitive`` fields are masked in listings and exports.
+    ``validator`` may raise ValidationError for values the type allows but the
+    trade does not.
+    """
+
+    name: str
+    type: str = attrs.field(default="text", validator=attrs.validators.in_(FIELD_TYPES))
+    label: str = ""
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    sensitive: bool = False
+    help: str = ""
+    validator: Callable[[Any], None] | None = None
+
+    def coerce(self, value: Any) -> Any:
+        """Turn text or JSON input into this field's stored value; ``ValidationError`` if it does not fit."""
+        key = f"fields.{self.name}"
+        if value is None or value == "":
+            return None
+        try:
+            result = _COERCE[self.type](self, value)
+        except (TypeError, ValueError):
+            raise ValidationError(key, value, f"is not a valid {self.type}") from None
+        if self.validator is not None:
+            self.validator(result)
+        return result
+
+
+def _coerce_bool(_spec: FieldSpec, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(value)
+
+
+def _coerce_int(_spec: FieldSpec, value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError(value)
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(value)
+    return int(value)
+
+
+def _coerce_float(_spec: FieldSpec, value: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError(value)
+    return float(value)
+
+
+def _coerce_choice(spec: FieldSpec, value: Any) -> str:
+    text = str(value).strip()
+    for choice in spec.choices:
+        if choice.casefold() == text.casefold():
+            return choice
+    raise ValidationError(f"fields.{spec.name}", value, f"must be one of {', '.join(spec.choices)}")
+
+
+def _coerce_list(_spec: FieldSpec, value: Any) -> list[str]:
+    items = value.split(";") if isinstance(value, str) else list(value)
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+_COERCE: dict[str, Callable[[FieldSpec, Any], Any]] = {
+    "text": lambda _s, v: str(v).strip(),
+    "int": _coerce_int,
+    "float": _coerce_float,
+    "bool": _coerce_bool,
+    "date": lambda _s, v: date.fromisoformat(str(v).strip()).isoformat(),
+    "choice": _coerce_choice,
+    "list": _coerce_list,
+}
+
+
+def _loose(name: str) -> str:
+    """Compare names ignoring case and the choice between space, dash and underscore."""
+    return name.strip().casefold().replace("_", " ").replace("-", " ")
+
+
+@attrs.frozen(kw_only=True)
+class StageSpec:
+    """A lifecycle stage. ``kind`` groups stages for reports: prospect, customer or lost."""
+
+    name: str
+    label: str = ""
+    kind: str = "prospect"
+    description: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class SlaTarget:
+    """Hours allowed until the first response and until resolution."""
+
+    first_response_hours: float
+    resolution_hours: float
+
+
+@attrs.frozen(kw_only=True)
+class Profile:
+    """A trade's settings. ``transitions`` maps a stage to the stages it may move to."""
+
+    name: str
+    title: str
+    description: str = ""
+    stages: tuple[StageSpec, ...]
+    transitions: Mapping[str, tuple[str, ...]]
+    initial_stage: str
+    ticket_categories: tuple[str, ...]
+    sla: Mapping[str, SlaTarget] = attrs.field(factory=dict)
+    fields: tuple[FieldSpec, ...] = ()
+    #: When True, customers may carry custom fields the profile does not define (stored as given).
+    open_fields: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        names = self.stage_names
+        if self.initial_stage not in names:
+            raise ValidationError("initial_stage", self.initial_stage, f"is not a stage of profile {self.name}")
+        for source, targets in self.transitions.items():
+            for stage in (source, *targets):
+                if stage not in names:
+                    raise ValidationError("transitions", stage, f"is not a stage of profile {self.name}")
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(stage.name for stage in self.stages)
+
+    def check_stage(self, stage: str) -> str:
+        """Return the stage name as the profile spells it, or raise listing the stages."""
+        for name in self.stage_names:
+            if name.casefold() == stage.strip().casefold():
+                return name
+        raise ValidationError("stage", stage, f"must be one of {', '.join(self.stage_names)}")
+
+    def allowed_moves(self, stage: str) -> tuple[str, ...]:
+        return tuple(self.transitions.get(stage, ()))
+
+    def check_category(self, category: str | None) -> str | None:
+        """Return the category as the profile spells it; ``ValidationError`` if unknown."""
+        if category is None or not category.strip():
+            return None
+        wanted = _loose(category)
+        for known in self.ticket_categories:
+            if _loose(known) == wanted:
+                return known
+        raise ValidationError("category", category, f"must be one of {', '.join(self.ticket_categories)}")
+
+    def field_spec(self, name: str) -> FieldSpec | None:
+        return next((spec for spec in self.fields if spec.name == name), None)
+
+    def sla_target(self, priority: str) -> SlaTarget | None:
+        return self.sla.get(str(priority))
+
+    def check_fields(self, values: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+        """Coerce custom field input against the specs, fill defaults, and check required ones.
+
+        ``values`` are the new or changed fields, ``current`` the record's present
+        fields (empty for a new record). Returns the complete new mapping.
+        """
+        result = dict(current)
+        for key, value in values.items():
+            spec = self.field_spec(key)
+            if spec is None:
+                if not self.open_fields:
+                    known = ", ".join(s.name for s in self.fields) or "none"
+                    raise ValidationError(f"fields.{key}", value, f"unknown field for profile {self.name} (known: {known})")
+                coerced = None if value in (None, "") else value
+            else:
+                coerced = spec.coerce(value)
+            if coerced is None:
+                result.pop(key, None)
+            else:
+                result[key] = coerced
+        for spec in self.fields:
+            if spec.name not in result and not current and spec.default is not None:
+                result[spec.name] = spec.default
+            if spec.required and result.get(spec.name) in (None, "", []):
+                raise ValidationError(f"fields.{spec.name}", None, "is required")
+        return result

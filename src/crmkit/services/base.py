@@ -1,0 +1,320 @@
+"""What every entity service shares: ids, lookups, filters, versioned saves and events."""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
+
+from ..errors import Conflict, NotFound, ValidationError
+from ..models import Event, Record, StrEnum, from_doc, to_doc
+from ..models.base import ID_PATTERN
+from ..models.convert import format_datetime, parse_datetime
+from ..storage.query import And, Filter, SortKey, bind_filter, parse_sort, parse_where, where_from_kwargs
+
+if TYPE_CHECKING:
+    from ..crm import CRM
+
+M = TypeVar("M", bound=Record)
+
+#: Fields the service keeps; callers cannot set them through ``update``.
+BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "version"})
+
+
+def normalize_id(prefix: str, value: str | int, field: str = "id") -> str:
+    """Accept ``C-12``, ``c-12``, ``12`` or ``12`` as int and return ``C-12``; ValidationError otherwise."""
+    text = str(value).strip().upper()
+    if text.isdigit() and int(text) > 0:
+        return f"{prefix}-{int(text)}"
+    match = ID_PATTERN.match(text)
+    if not match or match.group(1) != prefix:
+        raise ValidationError(field, value, f"is not a valid id (expected {prefix}-<number> or a number)")
+    return text
+
+
+def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Top-level fields that changed, as ``{field: [old, new]}`` in stored form."""
+    if old is None:
+        return {key: [None, value] for key, value in new.items() if value not in (None, "", [], {})}
+    return {
+        key: [old.get(key), value]
+        for key, value in new.items()
+        if key not in ("updated_at", "version") and old.get(key) != value
+    }
+
+
+class Service(Generic[M]):
+    """Reads and versioned writes for one collection. Subclasses add the domain verbs."""
+
+    model: type[M]
+    collection: str
+    kind: str
+    #: short names users may type in ``--where`` and ``--sort`` (``stage`` for ``stage``, ``email`` for ``emails``).
+    aliases: Mapping[str, str] = {}
+
+    def __init__(self, crm: CRM) -> None:
+        self.crm = crm
+
+    @property
+    def storage(self):  # type: ignore[no-untyped-def]
+        return self.crm.storage
+
+    # -- reading ---------------------------------------------------------------
+
+    def normalize_id(self, record_id: str | int) -> str:
+        return normalize_id(self.model.PREFIX, record_id, f"{self.kind}_id" if self.kind != "event" else "id")
+
+    def get(self, record_id: str | int) -> M:
+        """The record with this id (``C-12`` or ``12``); ``NotFound`` if there is none."""
+        rid = self.normalize_id(record_id)
+        doc = self.storage.get(self.collection, rid)
+        if doc is None:
+            raise NotFound(self.kind, rid)
+        return from_doc(self.model, doc)
+
+    def exists(self, record_id: str | int) -> bool:
+        return self.storage.get(self.collection, self.normalize_id(record_id)) is not None
+
+    def find(
+        self,
+        where: str | Filter | None = None,
+        *,
+        sort: str | Sequence[SortKey] | None = None,
+        limit: int | None = None,
+        **equals: Any,
+    ) -> list[M]:
+        """Records matching ``where`` (``--where`` text or a Filter) and ``equals`` keyword filters.
+
+        ``sort`` is text like ``"-opened_at,name"``; ``limit`` caps the result.
+        """
+        docs = self.storage.scan(
+            self.collection, self.compile_where(where, **equals), self.compile_sort(sort), self._limit(limit)
+        )
+        return [from_doc(self.model, doc) for doc in docs]
+
+    def count(self, where: str | Filter | None = None, **equals: Any) -> int:
+        return self.storage.count(self.collection, self.compile_where(where, **equals))
+
+    @staticmethod
+    def _limit(limit: int | None) -> int | None:
+        if limit is not None and limit < 0:
+            raise ValidationError("limit", limit, "must be zero or more")
+        return limit
+
+    def compile_where(self, where: str | Filter | None, **equals: Any) -> Filter | None:
+        """Parse and check a filter against this record type: unknown fields and bad values are errors."""
+        parts = []
+        if isinstance(where, str):
+            where = parse_where(where) if where.strip() else None
+        if where is not None:
+            parts.append(where)
+        extra = where_from_kwargs(**equals)
+        if extra is not None:
+            parts.append(extra)
+        if not parts:
+            return None
+        combined = parts[0] if len(parts) == 1 else And(tuple(parts))
+        return bind_filter(combined, self._resolve_path)
+
+    def compile_sort(self, sort: str | Sequence[SortKey] | None) -> tuple[SortKey, ...]:
+        if sort is None or sort == "":
+            return ()
+        keys = parse_sort(sort) if isinstance(sort, str) else tuple(sort)
+        return tuple(SortKey(self._resolve_path(key.path)[0], key.descending) for key in keys)
+
+    def _resolve_path(self, path: tuple[str, ...]) -> tuple[tuple[str, ...], Any]:
+        head = self.aliases.get(path[0], path[0])
+        return resolve_model_path(self.model, (head, *path[1:]), self.crm)
+
+
+# -- where-clause typing -----------------------------------------------------------
+
+
+def resolve_model_path(model: type, path: tuple[str, ...], crm: Any) -> tuple[tuple[str, ...], Any]:
+    """Check ``path`` against an attrs model and return it with a coercer for compared values."""
+    shown = ".".join(path)
+    current: Any = model
+    for depth, part in enumerate(path):
+        hint = _field_type(current, part)
+        if hint is None:
+            raise ValidationError("where", shown, f"unknown field {part!r}")
+        inner = _unwrap(hint)
+        if attrs.has(inner):
+            if depth == len(path) - 1:
+                return path, _text
+            current = inner
+            continue
+        if typing.get_origin(inner) is dict or inner is dict:
+            if depth == len(path) - 1:
+                return path, _text
+            key = ".".join(path[depth + 1 :])
+            return path, _custom_field_coercer(crm, path[depth], key)
+        if depth != len(path) - 1:
+            raise ValidationError("where", shown, f"{part!r} has no sub-fields")
+        return path, _coercer_for(inner, shown)
+    return path, _text
+
+
+def _field_type(cls: type, name: str) -> Any:
+    if not attrs.has(cls):
+        return None
+    hints = typing.get_type_hints(cls)
+    return hints.get(name) if name in attrs.fields_dict(cls) else None
+
+
+def _unwrap(hint: Any) -> Any:
+    """Strip Optional[...] and tuple[X, ...] down to X."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType) and len(args) == 1:
+        return _unwrap(args[0])
+    if origin is tuple and args:
+        return _unwrap(args[0])
+    return hint
+
+
+def _text(value: Any) -> Any:
+    return value
+
+
+def _coercer_for(hint: Any, shown: str) -> Any:
+    if hint is bool:
+        return lambda v: _parse_bool(shown, v)
+    if hint is int:
+        return lambda v: _parse_number(shown, v, int)
+    if hint is float:
+        return lambda v: _parse_number(shown, v, float)
+    if hint is datetime:
+        return lambda v: _canonical_time(shown, v)
+    if hint is date:
+        return lambda v: _canonical_date(shown, v)
+    if isinstance(hint, type) and issubclass(hint, StrEnum):
+        # lowercase only: a partial value is fine for ~
+        return lambda v: str(v).strip().lower() if isinstance(v, str) else v
+    return _text
+
+
+def _custom_field_coercer(crm: Any, container: str, key: str) -> Any:
+    spec = crm.profile.field_spec(key) if container == "fields" and crm is not None else None
+    if spec is None or spec.type in ("text", "list", "choice"):
+        return _text
+    return lambda v: spec.coerce(v) if isinstance(v, str) else v
+
+
+def _parse_bool(field: str, value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    raise ValidationError("where", value, f"{field} takes true or false")
+
+
+def _parse_number(field: str, value: Any, kind: type) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    try:
+        return kind(str(value).strip())
+    except ValueError:
+        raise ValidationError("where", value, f"{field} takes a number") from None
+
+
+def _canonical_time(field: str, value: Any) -> str:
+    text = str(value).strip()
+    if len(text) <= 10:
+        return _canonical_date(field, text)
+    try:
+        return format_datetime(parse_datetime(text, field))
+    except ValidationError:
+        raise ValidationError("where", value, f"{field} takes a date or an ISO 8601 date-time") from None
+
+
+def _canonical_date(field: str, value: Any) -> str:
+    try:
+        return date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise ValidationError("where", value, f"{field} takes a date (YYYY-MM-DD)") from None
+
+
+# -- writing -----------------------------------------------------------------------
+
+
+def stamp_new(crm: CRM, records: Sequence[M], *, keep_ids: bool = False) -> list[M]:
+    """Give new records ids, timestamps and version 1 (imported ids and stamps are kept when asked)."""
+    if not records:
+        return []
+    prefix = type(records[0]).PREFIX
+    now = crm.now()
+    fresh = [r for r in records if not (keep_ids and r.id)]
+    numbers = iter(crm.storage.next_ids(prefix, len(fresh)) if fresh else ())
+    result = []
+    for record in records:
+        if keep_ids and record.id:
+            crm.storage.bump_id(prefix, int(record.id.split("-")[1]))
+            result.append(
+                attrs.evolve(
+                    record,
+                    created_at=record.created_at or now,
+                    updated_at=record.updated_at or now,
+                    version=record.version or 1,
+                )
+            )
+        else:
+            result.append(
+                attrs.evolve(record, id=f"{prefix}-{next(numbers)}", created_at=now, updated_at=now, version=1)
+            )
+    return result
+
+
+def insert_records(
+    crm: CRM, kind: str, collection: str, records: Sequence[M], event_type: str,
+    customer_of: Any = None,
+) -> None:
+    """Store new records and one creation event each, in the caller's transaction."""
+    docs = [to_doc(r) for r in records]
+    for record in records:
+        crm.validate(kind, record)
+    crm.storage.insert(collection, docs)
+    crm.record_events(
+        [
+            (event_type, record.id, customer_of(record) if customer_of else None, diff(None, doc), None)
+            for record, doc in zip(records, docs)
+        ]
+    )
+
+
+def save_record(
+    crm: CRM, kind: str, collection: str, old: M, new: M, event_type: str,
+    *, expected_version: int | None = None, customer_id: str | None = None, note: str | None = None,
+) -> M:
+    """Write ``new`` over ``old`` if nobody changed it meanwhile, with one event; return the stored record."""
+    if expected_version is not None and expected_version != old.version:
+        raise Conflict(old.id, f"changed by someone else (you have version {expected_version}, "
+                               f"the store has {old.version}); reload and try again")
+    new = attrs.evolve(new, updated_at=crm.now(), version=old.version + 1)
+    crm.validate(kind, new)
+    old_doc, new_doc = to_doc(old), to_doc(new)
+    crm.storage.replace(collection, new_doc, expected_version=old.version)
+    crm.record_events([(event_type, new.id, customer_id, diff(old_doc, new_doc), note)])
+    return new
+
+
+def build(model: type[M], values: Mapping[str, Any]) -> M:
+    """Construct a model from keyword values; unknown keys are a ValidationError naming them."""
+    known = attrs.fields_dict(model)
+    for key in values:
+        if key not in known:
+            raise ValidationError("field", key, f"is not a field of {model.__name__.lower()}")
+    try:
+        return model(**values)
+    except TypeError as err:
+        raise ValidationError(model.__name__.lower(), dict(values), str(err)) from None
+
+
+__all__ = ["Event", "Service", "build", "diff", "insert_records", "normalize_id", "save_record", "stamp_new"]

@@ -1,0 +1,74 @@
+"""The customer lifecycle: stage moves, their history, and the time nodes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from ..errors import TransitionError
+from ..models import Customer, StageChange
+from .base import save_record
+from .normalize import parse_when
+
+
+class LifecycleService:
+    """Moves customers between the profile's stages and answers when each stage was reached."""
+
+    def __init__(self, crm: Any) -> None:
+        self.crm = crm
+
+    def move(self, customer_id: str | int, stage: str, *, reason: str | None = None, at: Any = None,
+             force: bool = False, expected_version: int | None = None) -> Customer:
+        """Move a customer to ``stage`` and return the updated customer.
+
+        The profile says which moves are allowed; ``force`` allows any move
+        (a correction) and is recorded in the reason. ``at`` backdates the move,
+        but not before the previous one. Moving back to an earlier stage is a
+        normal move: the history keeps every step.
+        """
+        crm = self.crm
+        with crm.transaction():
+            old = crm.customers.get(customer_id)
+            target = crm.profile.check_stage(stage)
+            if target == old.stage:
+                raise TransitionError("stage", stage, f"{old.id} is already {target}")
+            allowed = crm.profile.allowed_moves(old.stage)
+            if target not in allowed and not force:
+                options = ", ".join(allowed) or "none"
+                raise TransitionError("stage", stage, f"{old.id} cannot move from {old.stage} to {target} "
+                                                      f"(allowed: {options}; use force to correct)")
+            now = crm.now()
+            when = now if at is None else parse_when(at, now, "at")
+            if old.stage_history and when < old.stage_history[-1].at:
+                raise TransitionError("at", at, f"is before {old.id}'s last stage change "
+                                                 f"({old.stage_history[-1].at.isoformat()})")
+            if force and target not in allowed:
+                reason = f"forced: {reason}" if reason else "forced"
+            change = StageChange(from_stage=old.stage or None, to_stage=target, at=when, by=crm.actor, reason=reason)
+            new = attrs.evolve(old, stage=target, stage_history=(*old.stage_history, change))
+            return save_record(crm, "customer", "customers", old, new, "lifecycle.changed",
+                               expected_version=expected_version, customer_id=old.id, note=reason)
+
+    def history(self, customer_id: str | int) -> list[StageChange]:
+        """Every stage change of the customer, oldest first."""
+        return list(self.crm.customers.get(customer_id).stage_history)
+
+    def time_nodes(self, customer_id: str | int) -> dict[str, datetime]:
+        """The first time the customer reached each stage, plus ``first_contact``, ``first_ticket``.
+
+        Keys are stage names in the order they were first reached; the extra
+        nodes come from the customer's interactions and tickets.
+        """
+        customer = self.crm.customers.get(customer_id)
+        nodes: dict[str, datetime] = {}
+        for change in customer.stage_history:
+            nodes.setdefault(change.to_stage, change.at)
+        first_contact = self.crm.interactions.find(customer_id=customer.id, sort="occurred_at", limit=1)
+        if first_contact:
+            nodes["first_contact"] = first_contact[0].occurred_at
+        first_ticket = self.crm.tickets.find(customer_id=customer.id, sort="opened_at", limit=1)
+        if first_ticket:
+            nodes["first_ticket"] = first_ticket[0].opened_at
+        return nodes

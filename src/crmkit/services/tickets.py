@@ -1,0 +1,273 @@
+"""Tickets: open, work, escalate, resolve, close, reopen and rate, with SLA due times."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from ..errors import TransitionError, ValidationError
+from ..models import Resolution, Satisfaction, Step, Ticket, TicketStatus
+from .base import Service, build, insert_records, save_record, stamp_new
+from .normalize import parse_when
+
+S = TicketStatus
+OPEN_STATUSES = tuple(s.value for s in TicketStatus if s.is_open)
+
+#: Which status may follow which; anything else is a TransitionError.
+TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
+    S.NEW: frozenset({S.ASSIGNED, S.PENDING, S.ESCALATED, S.RESOLVED, S.REJECTED, S.DUPLICATE}),
+    S.ASSIGNED: frozenset({S.ASSIGNED, S.PENDING, S.ESCALATED, S.RESOLVED, S.REJECTED, S.DUPLICATE}),
+    S.PENDING: frozenset({S.NEW, S.ASSIGNED, S.ESCALATED, S.RESOLVED, S.REJECTED, S.DUPLICATE}),
+    S.ESCALATED: frozenset({S.ASSIGNED, S.ESCALATED, S.PENDING, S.RESOLVED, S.REJECTED, S.DUPLICATE}),
+    # Settled tickets only move on through ``reopen``.
+    S.RESOLVED: frozenset({S.CLOSED}),
+    S.CLOSED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.DUPLICATE: frozenset(),
+}
+
+
+class TicketService(Service[Ticket]):
+    model = Ticket
+    collection = "tickets"
+    kind = "ticket"
+    aliases = {"customer": "customer_id", "number": "id"}
+
+    # -- opening -----------------------------------------------------------------
+
+    def open(self, customer_id: str | int, subject: str, **values: Any) -> Ticket:
+        """Open a ticket for a customer and return it, with SLA due times from the profile.
+
+        Keywords: description, category (one of the profile's), priority,
+        channel, assignee (the ticket starts ``assigned``), department, ``at``.
+        """
+        return self.open_many([{"customer_id": customer_id, "subject": subject, **values}])[0]
+
+    def open_many(self, rows: Iterable[Mapping[str, Any]], *, keep_ids: bool = False) -> list[Ticket]:
+        """Open many tickets in one transaction (imports)."""
+        with self.crm.transaction():
+            records = stamp_new(self.crm, [self.build(row) for row in rows], keep_ids=keep_ids)
+            insert_records(self.crm, "ticket", self.collection, records, "ticket.opened",
+                           customer_of=lambda r: r.customer_id)
+        return records
+
+    def build(self, row: Mapping[str, Any]) -> Ticket:
+        """Validate input values into a Ticket (not stored)."""
+        values = dict(row)
+        now = self.crm.now()
+        values["customer_id"] = self.crm.customers.get(values["customer_id"]).id
+        at = values.pop("at", None) or values.get("opened_at") or now
+        values["opened_at"] = parse_when(at, now, "at")
+        values["category"] = self.crm.profile.check_category(values.get("category"))
+        if values.get("assignee") and not values.get("status"):
+            values["status"] = S.ASSIGNED
+        ticket = build(Ticket, values)
+        if ticket.response_due_at is None and ticket.resolution_due_at is None:
+            ticket = self._with_due_times(ticket, ticket.opened_at)
+        return ticket
+
+    def _with_due_times(self, ticket: Ticket, start: datetime) -> Ticket:
+        target = self.crm.profile.sla_target(ticket.priority.value)
+        if target is None:
+            return ticket
+        return attrs.evolve(
+            ticket,
+            response_due_at=start + timedelta(hours=target.first_response_hours),
+            resolution_due_at=start + timedelta(hours=target.resolution_hours),
+        )
+
+    # -- working -----------------------------------------------------------------
+
+    def assign(self, ticket_id: str | int, assignee: str, *, department: str | None = None,
+               at: Any = None) -> Ticket:
+        """Give the ticket to someone (and optionally a department); status becomes ``assigned``."""
+        if not assignee or not str(assignee).strip():
+            raise ValidationError("assignee", assignee, "is required")
+        changes: dict[str, Any] = {"assignee": assignee}
+        if department:
+            changes["department"] = department
+        return self._transition(ticket_id, S.ASSIGNED, "ticket.assigned", at=at, **changes)
+
+    def step(self, ticket_id: str | int, action: str, *, result: str | None = None, staff: str | None = None,
+             at: Any = None) -> Ticket:
+        """Record a service step (what was done, by whom, with what result).
+
+        The first step is the ticket's first response if none was recorded.
+        """
+        with self.crm.transaction():
+            old = self.get(ticket_id)
+            if old.status.is_closed:
+                raise TransitionError("status", old.status.value, f"{old.id} is {old.status}; reopen it first")
+            when = self._when(at)
+            step = build(Step, {"at": when, "staff": staff or self.crm.actor, "action": action, "result": result})
+            new = attrs.evolve(old, steps=(*old.steps, step))
+            if new.first_response_at is None:
+                new = attrs.evolve(new, first_response_at=when)
+            return self._save(old, new, "ticket.stepped")
+
+    def escalate(self, ticket_id: str | int, *, reason: str, to: str | None = None,
+                 department: str | None = None, priority: str | None = None, at: Any = None) -> Ticket:
+        """Escalate: status ``escalated``, optionally a new assignee, department or higher priority."""
+        if not reason or not reason.strip():
+            raise ValidationError("reason", reason, "is required to escalate")
+        changes: dict[str, Any] = {}
+        if to:
+            changes["assignee"] = to
+        if department:
+            changes["department"] = department
+        if priority:
+            changes["priority"] = priority
+        return self._transition(ticket_id, S.ESCALATED, "ticket.escalated", at=at, note=reason, **changes)
+
+    def pend(self, ticket_id: str | int, *, reason: str | None = None, at: Any = None) -> Ticket:
+        """Wait on the customer: status ``pending``; the SLA clock stops until the ticket moves on."""
+        return self._transition(ticket_id, S.PENDING, "ticket.pending", at=at, note=reason)
+
+    def resume(self, ticket_id: str | int, *, at: Any = None) -> Ticket:
+        """End a wait: back to ``assigned`` (or ``new`` if nobody has it); the SLA clock restarts."""
+        ticket = self.get(ticket_id)
+        if ticket.status is not S.PENDING:
+            raise TransitionError("status", ticket.status.value, f"{ticket.id} is not pending")
+        return self._transition(ticket.id, S.ASSIGNED if ticket.assignee else S.NEW, "ticket.resumed", at=at)
+
+    def resolve(self, ticket_id: str | int, solution: str, *, effect: str | None = None,
+                resolved_by: str | None = None, at: Any = None) -> Ticket:
+        """Resolve with a solution text (required), optional effect; stops the SLA clock."""
+        if not solution or not str(solution).strip():
+            raise TransitionError("solution", solution, "is required to resolve a ticket")
+        resolution = build(Resolution, {"solution": solution, "effect": effect,
+                                        "resolved_by": resolved_by or self.crm.actor})
+        when = self._when(at)
+        return self._transition(ticket_id, S.RESOLVED, "ticket.resolved", at=at, resolution=resolution,
+                                resolved_at=when)
+
+    def close(self, ticket_id: str | int, *, at: Any = None) -> Ticket:
+        """Close a resolved ticket. Closing one that was never resolved is a TransitionError."""
+        ticket = self.get(ticket_id)
+        if ticket.status is not S.RESOLVED:
+            raise TransitionError("status", ticket.status.value,
+                                  f"cannot close {ticket.id}: it is {ticket.status}, resolve it first")
+        return self._transition(ticket.id, S.CLOSED, "ticket.closed", at=at, closed_at=self._when(at))
+
+    def reject(self, ticket_id: str | int, *, reason: str, at: Any = None) -> Ticket:
+        """Close without doing the work (spam, out of scope); a reason is required."""
+        if not reason or not reason.strip():
+            raise ValidationError("reason", reason, "is required to reject a ticket")
+        return self._transition(ticket_id, S.REJECTED, "ticket.rejected", at=at, note=reason,
+                                closed_at=self._when(at))
+
+    def mark_duplicate(self, ticket_id: str | int, *, of: str | int, at: Any = None) -> Ticket:
+        """Close as a duplicate of another ticket of the same customer."""
+        original = self.get(of)
+        ticket = self.get(ticket_id)
+        if original.id == ticket.id:
+            raise ValidationError("of", of, "a ticket cannot duplicate itself")
+        return self._transition(ticket.id, S.DUPLICATE, "ticket.duplicate", at=at, note=original.id,
+                                closed_at=self._when(at))
+
+    def reopen(self, ticket_id: str | int, *, reason: str | None = None, at: Any = None) -> Ticket:
+        """Reopen a resolved or closed ticket; the resolution is cleared and the SLA restarts from now."""
+        ticket = self.get(ticket_id)
+        if ticket.status.is_open:
+            raise TransitionError("status", ticket.status.value, f"{ticket.id} is still open")
+        when = self._when(at)
+        target = self.crm.profile.sla_target(ticket.priority.value)
+        due = {} if target is None else {"resolution_due_at": when + timedelta(hours=target.resolution_hours)}
+        return self._transition(
+            ticket.id, S.ASSIGNED if ticket.assignee else S.NEW, "ticket.reopened", at=at, note=reason, reopening=True,
+            resolution=None, resolved_at=None, closed_at=None, satisfaction=None,
+            reopen_count=ticket.reopen_count + 1, **due,
+        )
+
+    def rate(self, ticket_id: str | int, score: int | str, *, comment: str | None = None, at: Any = None) -> Ticket:
+        """Record the customer's satisfaction (1-5). Only resolved or closed tickets can be rated."""
+        with self.crm.transaction():
+            old = self.get(ticket_id)
+            if old.status not in (S.RESOLVED, S.CLOSED):
+                raise TransitionError("status", old.status.value,
+                                      f"cannot rate {old.id} while it is {old.status}; resolve it first")
+            try:
+                value = int(str(score).strip())
+            except ValueError:
+                raise ValidationError("score", score, "must be a whole number from 1 to 5") from None
+            satisfaction = build(Satisfaction, {"score": value, "comment": comment, "at": self._when(at)})
+            return self._save(old, attrs.evolve(old, satisfaction=satisfaction), "ticket.rated")
+
+    def update(self, ticket_id: str | int, *, expected_version: int | None = None, **changes: Any) -> Ticket:
+        """Edit descriptive fields: subject, description, category, priority, department, channel.
+
+        A new priority recomputes the SLA due times from the opening time.
+        """
+        allowed = {"subject", "description", "category", "priority", "department", "channel"}
+        for key in changes:
+            if key not in allowed:
+                raise ValidationError("field", key, f"cannot be edited here; editable: {', '.join(sorted(allowed))}")
+        with self.crm.transaction():
+            old = self.get(ticket_id)
+            if "category" in changes:
+                changes["category"] = self.crm.profile.check_category(changes["category"])
+            new = attrs.evolve(old, **changes)
+            if new.priority != old.priority:
+                new = self._with_due_times(new, new.opened_at)
+            return self._save(old, new, "ticket.updated", expected_version=expected_version)
+
+    def note_response(self, ticket_id: str, at: datetime) -> None:
+        """Record the first response time if the ticket has none (an outbound interaction, say)."""
+        old = self.get(ticket_id)
+        if old.first_response_at is None:
+            self._save(old, attrs.evolve(old, first_response_at=at), "ticket.responded")
+
+    # -- reading -----------------------------------------------------------------
+
+    def overdue(self, *, at: Any = None, where: Any = None, sort: Any = None, limit: int | None = None) -> list[Ticket]:
+        """Open tickets past a response or resolution due time as of ``at`` (default now)."""
+        now = self._when(at)
+        candidates = self.find(where, sort=sort or "resolution_due_at", **{"status": list(OPEN_STATUSES)})
+        late = [t for t in candidates if t.overdue(now)]
+        return late[: self._limit(limit)] if limit is not None else late
+
+    # -- internals ---------------------------------------------------------------
+
+    def _when(self, at: Any) -> datetime:
+        now = self.crm.now()
+        return now if at is None else parse_when(at, now, "at")
+
+    def _transition(self, ticket_id: str | int, status: TicketStatus, event_type: str, *, at: Any = None,
+                    note: str | None = None, reopening: bool = False, **changes: Any) -> Ticket:
+        with self.crm.transaction():
+            old = self.get(ticket_id)
+            if not reopening and status not in TRANSITIONS[old.status]:
+                raise TransitionError("status", old.status.value,
+                                      f"{old.id} cannot go from {old.status} to {status}")
+            when = self._when(at)
+            new = attrs.evolve(old, status=status, **changes)
+            new = _move_sla_clock(old, new, when)
+            if "priority" in changes and new.priority != old.priority:
+                new = self._with_due_times(new, new.opened_at)
+            return self._save(old, new, event_type, note=note)
+
+    def _save(self, old: Ticket, new: Ticket, event_type: str, *, note: str | None = None,
+              expected_version: int | None = None) -> Ticket:
+        return save_record(self.crm, "ticket", self.collection, old, new, event_type,
+                           customer_id=old.customer_id, note=note, expected_version=expected_version)
+
+
+def _move_sla_clock(old: Ticket, new: Ticket, when: datetime) -> Ticket:
+    """Stop the SLA clock on entering a pausing status; on leaving, push due times back by the pause."""
+    if new.status.pauses_sla and old.sla_paused_since is None:
+        return attrs.evolve(new, sla_paused_since=when)
+    if not new.status.pauses_sla and old.sla_paused_since is not None:
+        paused = max(when - old.sla_paused_since, timedelta(0))
+        return attrs.evolve(
+            new,
+            sla_paused_since=None,
+            response_due_at=new.response_due_at + paused if new.response_due_at else None,
+            resolution_due_at=new.resolution_due_at + paused if new.resolution_due_at else None,
+        )
+    return new
+
+
+__all__ = ["OPEN_STATUSES", "TRANSITIONS", "TicketService"]

@@ -1,0 +1,495 @@
+"""The in-memory engine behind the ``memory`` and ``tinydb`` backends.
+
+:class:`Engine` keeps every collection as an insertion-ordered
+``dict[id, document]`` plus a meta dict and the id counters, and implements the
+whole :class:`~crmkit.storage.base.Storage` contract over them. Persistence is
+left to four hooks that a subclass overrides (``_refresh``, ``_begin``,
+``_commit``, ``_end``); the memory backend overrides almost nothing, the tinydb
+backend turns them into "reload if the file changed", "take the file lock",
+"write the file once" and "release the lock".
+
+Transactions keep an undo log: every write appends what it is about to change
+(the prior document, meta value or counter), and a rollback replays the log
+backwards. Nested transactions are savepoints on that log, so an inner
+transaction that fails undoes its own changes even when the caller catches the
+error; the outermost one decides whether anything is committed.
+
+A store object is not thread-safe: give each thread its own.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+
+from ..errors import Conflict, NotFound, StorageError, ValidationError
+from .base import LOOKUP_KEYS, Document
+from .query import And, Compare, Filter, In, SortKey, matches, sort_docs
+
+#: Record ids are a letter prefix, a dash and a number: ``C-12``. The tinydb
+#: file keys documents by that number, so every backend on this engine insists.
+ID_PATTERN = re.compile(r"([A-Za-z]+)-(0|[1-9][0-9]*)")
+PREFIX_PATTERN = re.compile(r"[A-Za-z]+")
+
+# Reject datetimes and dataclasses instead of letting orjson turn them into
+# strings or dicts: the store must keep exactly the JSON it was given.
+_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+_MISSING: Any = object()
+
+# Undo-log entry kinds.
+_DOC, _ORDER, _META, _COUNTER = range(4)
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector, restoring its prior state afterwards.
+
+    Building 100k dicts (parsing, copying, indexing) triggers collections again
+    and again for nothing, since JSON data holds no cycles: pausing it roughly
+    halves those steps on large stores.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def copy_json(value: Any, field: str = "document") -> Any:
+    """Return a deep copy of a JSON-compatible value, or raise ``ValidationError``.
+
+    An orjson round trip is about 7x faster than ``copy.deepcopy`` on typical
+    documents (2.4 us against 17.8 us for a 15-field customer), and it checks
+    that the value is plain JSON on the way.
+    """
+    try:
+        with no_gc():
+            return orjson.loads(orjson.dumps(value, option=_STRICT))
+    except orjson.JSONEncodeError as err:
+        raise ValidationError(field, value, f"not JSON-compatible ({err})") from None
+
+
+def check_collection(name: Any) -> str:
+    """Return ``name`` if it can name a collection (names starting with "_" are reserved)."""
+    if not isinstance(name, str) or not name or name.startswith("_"):
+        raise ValidationError("collection", name, "must be a non-empty name not starting with '_'")
+    return name
+
+
+def check_prefix(prefix: Any) -> str:
+    """Return ``prefix`` if it is a valid id prefix (letters only)."""
+    if not isinstance(prefix, str) or not PREFIX_PATTERN.fullmatch(prefix):
+        raise ValidationError("prefix", prefix, "an id prefix is one or more letters")
+    return prefix
+
+
+def doc_id(doc: Any) -> str:
+    """Return the id of a document, checking its shape (``PREFIX-N``)."""
+    if not isinstance(doc, dict):
+        raise ValidationError("document", doc, "a document is a JSON object")
+    record_id = doc.get("id")
+    if not isinstance(record_id, str) or not ID_PATTERN.fullmatch(record_id):
+        raise ValidationError("id", record_id, "a record id is letters, a dash and a number, like C-12")
+    return record_id
+
+
+def _leaves(value: Any, path: tuple[str, ...]) -> Iterator[Any]:
+    """The values at ``path``, flattening every list on the way (a superset of what ``matches`` tests)."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _leaves(item, path)
+    elif not path:
+        yield value
+    elif isinstance(value, dict) and path[0] in value:
+        yield from _leaves(value[path[0]], path[1:])
+
+
+class _CollectionIndex:
+    """Equality indexes for one collection: casefolded string value -> ids, per lookup path.
+
+    ``matches`` compares a string only with strings, casefolded, so a document
+    can match ``path=value`` only if one of its string leaves at ``path`` folds
+    to ``value.casefold()``: the index yields a superset of the matches and
+    ``matches`` makes the final decision. ``position`` remembers each id's
+    insertion rank so candidates come back in insertion order. Each path's
+    index is built on its first lookup and then kept up to date by writes.
+    """
+
+    def __init__(self, docs: dict[str, Document]) -> None:
+        self.docs = docs
+        self.by_path: dict[tuple[str, ...], dict[str, set[str]]] = {}
+        self.position: dict[str, int] = {record_id: n for n, record_id in enumerate(docs)}
+        self.next_position = len(self.position)
+
+    def add(self, record_id: str, doc: Document) -> None:
+        if record_id not in self.position:
+            self.position[record_id] = self.next_position
+            self.next_position += 1
+        for path, by_value in self.by_path.items():
+            self._add_leaves(by_value, record_id, doc, path)
+
+    @staticmethod
+    def _add_leaves(by_value: dict[str, set[str]], record_id: str, doc: Document, path: tuple[str, ...]) -> None:
+        for leaf in _leaves(doc, path):
+            if isinstance(leaf, str):
+                key = leaf.casefold()
+                ids = by_value.get(key)
+                if ids is None:
+                    by_value[key] = {record_id}
+                else:
+                    ids.add(record_id)
+
+    def remove(self, record_id: str, doc: Document, *, keep_position: bool = False) -> None:
+        if not keep_position:
+            self.position.pop(record_id, None)
+        for path, by_value in self.by_path.items():
+            for leaf in _leaves(doc, path):
+                if isinstance(leaf, str):
+                    ids = by_value.get(leaf.casefold())
+                    if ids is not None:
+                        ids.discard(record_id)
+
+    def candidates(self, path: tuple[str, ...], values: Iterable[str]) -> list[str]:
+        by_value = self.by_path.get(path)
+        if by_value is None:
+            by_value = self.by_path[path] = {}
+            with no_gc():
+                for record_id, doc in self.docs.items():
+                    self._add_leaves(by_value, record_id, doc, path)
+        ids: set[str] = set()
+        for value in values:
+            ids.update(by_value.get(value.casefold(), ()))
+        return sorted(ids, key=self.position.__getitem__)
+
+
+class Engine:
+    """The Storage contract over in-memory dicts, with persistence hooks for subclasses."""
+
+    url: str
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._data: dict[str, dict[str, Document]] = {}
+        self._meta: dict[str, Any] = {}
+        self._counters: dict[str, int] = {}
+        self._indexes: dict[str, _CollectionIndex] = {}
+        self._log: list[tuple[Any, ...]] = []
+        # One set per open transaction level: collections whose key order was
+        # saved at that level (a delete needs it to put a document back in place).
+        self._order_saved: list[set[str]] = []
+        self._closed = False
+
+    # -- persistence hooks -------------------------------------------------
+
+    def _refresh(self) -> None:
+        """Bring memory up to date before a read outside a transaction."""
+
+    def _begin(self) -> None:
+        """Start the outermost transaction (take locks, reload)."""
+
+    def _commit(self) -> None:
+        """Make the outermost transaction's changes durable. Raise to abort it."""
+
+    def _end(self) -> None:
+        """Finish the outermost transaction, committed or not (release locks)."""
+
+    def _check_insert(self, collection: str, docs: list[Document]) -> None:
+        """Backend-specific checks before new documents are added."""
+
+    # -- state helpers for subclasses --------------------------------------
+
+    def _set_state(
+        self, data: dict[str, dict[str, Document]], meta: dict[str, Any], counters: dict[str, int]
+    ) -> None:
+        """Replace the whole state (after loading a file); indexes are rebuilt on demand."""
+        self._data, self._meta, self._counters = data, meta, counters
+        self._indexes.clear()
+
+    # -- transactions ------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes: all land or none. Nested calls are savepoints; the outermost commits."""
+        self._check_open()
+        outermost = not self._order_saved
+        if outermost:
+            self._begin()
+        mark = len(self._log)
+        self._order_saved.append(set())
+        try:
+            yield
+            if outermost and self._log:
+                self._commit()
+        except BaseException:
+            self._rollback_to(mark)
+            raise
+        finally:
+            self._order_saved.pop()
+            if outermost:
+                self._log.clear()
+                self._end()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        # Every write goes through a (possibly implicit) transaction, so one
+        # failing half-way is undone and an implicit one commits on its own.
+        with self.transaction():
+            yield
+
+    def _rollback_to(self, mark: int) -> None:
+        log = self._log
+        touched: set[str] = set()
+        while len(log) > mark:
+            entry = log.pop()
+            kind = entry[0]
+            if kind == _DOC:
+                _, collection, record_id, prior = entry
+                touched.add(collection)
+                docs = self._data.setdefault(collection, {})
+                if prior is _MISSING:
+                    docs.pop(record_id, None)
+                else:
+                    docs[record_id] = prior
+            elif kind == _ORDER:
+                # Every change after this entry is undone by now, so the
+                # collection holds exactly these keys: restore their order.
+                _, collection, keys = entry
+                docs = self._data[collection]
+                self._data[collection] = {key: docs[key] for key in keys}
+            elif kind == _META:
+                _, key, prior = entry
+                self._restore(self._meta, key, prior)
+            else:
+                _, prefix, prior = entry
+                self._restore(self._counters, prefix, prior)
+        # Cheaper and safer to rebuild an index than to unwind it.
+        for collection in touched:
+            self._indexes.pop(collection, None)
+
+    @staticmethod
+    def _restore(mapping: dict[str, Any], key: str, prior: Any) -> None:
+        if prior is _MISSING:
+            mapping.pop(key, None)
+        else:
+            mapping[key] = prior
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError(f"{self.url}: the store has been closed")
+
+    def _reading(self) -> None:
+        self._check_open()
+        if not self._order_saved:  # inside a transaction memory is already current
+            self._refresh()
+
+    # -- reads -------------------------------------------------------------
+
+    def get(self, collection: str, record_id: str) -> Document | None:
+        """Return a copy of the document with this id, or None."""
+        self._reading()
+        doc = self._data.get(check_collection(collection), {}).get(record_id)
+        return None if doc is None else copy_json(doc)
+
+    def get_many(self, collection: str, record_ids: Iterable[str]) -> list[Document]:
+        """Return copies of the documents with these ids, in the same order, skipping missing ones."""
+        self._reading()
+        docs = self._data.get(check_collection(collection), {})
+        copies: list[Document] = copy_json([docs[i] for i in record_ids if i in docs])
+        return copies
+
+    def scan(
+        self,
+        collection: str,
+        where: Filter | None = None,
+        order: Sequence[SortKey] = (),
+        limit: int | None = None,
+    ) -> list[Document]:
+        """Return copies of the matching documents, sorted, at most ``limit``."""
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+            raise ValidationError("limit", limit, "must be a whole number, 0 or more")
+        self._reading()
+        found = self._select(check_collection(collection), where, stop=None if order else limit)
+        if order:
+            found = sort_docs(found, order)
+        if limit is not None:
+            found = found[:limit]
+        # Filter and sort the stored dicts, and copy only what is returned.
+        copies: list[Document] = copy_json(found)
+        return copies
+
+    def count(self, collection: str, where: Filter | None = None) -> int:
+        """How many documents match ``where``."""
+        self._reading()
+        collection = check_collection(collection)
+        if where is None:
+            return len(self._data.get(collection, {}))
+        return len(self._select(collection, where, stop=None))
+
+    def _select(self, collection: str, where: Filter | None, stop: int | None) -> list[Document]:
+        docs = self._data.get(collection, {})
+        if where is None:
+            candidates: Iterable[Document] = docs.values()
+        else:
+            ids = self._index_candidates(collection, where)
+            candidates = docs.values() if ids is None else (docs[i] for i in ids)
+        found: list[Document] = []
+        if stop == 0:
+            return found
+        for doc in candidates:
+            if where is None or matches(where, doc):
+                found.append(doc)
+                if stop is not None and len(found) >= stop:
+                    break
+        return found
+
+    def _index_candidates(self, collection: str, where: Filter) -> list[str] | None:
+        """Ids that may match, in insertion order, from an index; None means scan everything."""
+        paths = LOOKUP_KEYS.get(collection, ())
+        items = where.items if isinstance(where, And) else (where,)
+        for item in items:
+            if isinstance(item, Compare) and item.op == "=":
+                path, values = item.path, (item.value,)
+            elif isinstance(item, In):
+                path, values = item.path, item.values
+            else:
+                continue
+            if path in paths and all(isinstance(v, str) for v in values):
+                index = self._indexes.get(collection)
+                if index is None:
+                    index = self._indexes[collection] = _CollectionIndex(self._data.setdefault(collection, {}))
+                return index.candidates(path, values)
+        return None
+
+    def get_meta(self, key: str) -> Any:
+        """Read a store-wide setting, or None."""
+        self._reading()
+        value = self._meta.get(key)
+        return None if value is None else copy_json(value)
+
+    def collections(self) -> list[str]:
+        """The names of collections that hold at least one document."""
+        self._reading()
+        return [name for name, docs in self._data.items() if docs]
+
+    # -- writes ------------------------------------------------------------
+
+    def insert(self, collection: str, docs: Sequence[Document]) -> None:
+        """Add new documents in one transaction; ``Conflict`` if any id exists."""
+        check_collection(collection)
+        new: list[Document] = copy_json(list(docs))
+        seen: set[str] = set()
+        with no_gc():
+            for doc in new:
+                record_id = doc_id(doc)
+                if record_id in seen:
+                    raise Conflict(record_id, "appears twice in one insert")
+                seen.add(record_id)
+        with self._writing(), no_gc():  # a bulk insert allocates an undo entry per document
+            stored = self._data.setdefault(collection, {})
+            for record_id in seen:
+                if record_id in stored:
+                    raise Conflict(record_id, f"already exists in {collection}")
+            self._check_insert(collection, new)
+            index = self._indexes.get(collection)
+            log = self._log
+            for doc in new:
+                record_id = doc["id"]
+                stored[record_id] = doc
+                log.append((_DOC, collection, record_id, _MISSING))
+                if index is not None:
+                    index.add(record_id, doc)
+
+    def replace(self, collection: str, doc: Document, expected_version: int) -> None:
+        """Overwrite a document; ``Conflict`` unless the stored version is ``expected_version``."""
+        check_collection(collection)
+        new = copy_json(doc)
+        record_id = doc_id(new)
+        with self._writing():
+            stored = self._data.get(collection, {})
+            old = stored.get(record_id)
+            if old is None:
+                raise NotFound(collection, record_id)
+            self._check_version(record_id, old, expected_version)
+            stored[record_id] = new  # assignment keeps the key's insertion position
+            self._log.append((_DOC, collection, record_id, old))
+            index = self._indexes.get(collection)
+            if index is not None:
+                index.remove(record_id, old, keep_position=True)
+                index.add(record_id, new)
+
+    def delete(self, collection: str, record_id: str, expected_version: int | None = None) -> None:
+        """Remove a document; ``NotFound`` if absent, ``Conflict`` on a stale version."""
+        check_collection(collection)
+        with self._writing():
+            stored = self._data.get(collection, {})
+            old = stored.get(record_id)
+            if old is None:
+                raise NotFound(collection, record_id)
+            if expected_version is not None:
+                self._check_version(record_id, old, expected_version)
+            level = self._order_saved[-1]
+            if collection not in level:
+                level.add(collection)
+                self._log.append((_ORDER, collection, list(stored)))
+            del stored[record_id]
+            self._log.append((_DOC, collection, record_id, old))
+            index = self._indexes.get(collection)
+            if index is not None:
+                index.remove(record_id, old)
+
+    @staticmethod
+    def _check_version(record_id: str, stored: Document, expected: int) -> None:
+        current = stored.get("version")
+        if current != expected:
+            raise Conflict(
+                record_id,
+                f"stale version: the store has version {current}, the change was based on {expected}",
+            )
+
+    def next_ids(self, prefix: str, n: int = 1) -> list[int]:
+        """Reserve ``n`` fresh sequence numbers for ``prefix``; numbers are never reused."""
+        check_prefix(prefix)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise ValidationError("n", n, "must be a whole number, 0 or more")
+        with self._writing():
+            start = self._counters.get(prefix, 0)
+            if n:
+                self._log.append((_COUNTER, prefix, self._counters.get(prefix, _MISSING)))
+                self._counters[prefix] = start + n
+        return list(range(start + 1, start + n + 1))
+
+    def bump_id(self, prefix: str, number: int) -> None:
+        """Make later ``next_ids(prefix)`` return numbers above ``number``."""
+        check_prefix(prefix)
+        if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+            raise ValidationError("number", number, "must be a whole number, 0 or more")
+        with self._writing():
+            if number > self._counters.get(prefix, 0):
+                self._log.append((_COUNTER, prefix, self._counters.get(prefix, _MISSING)))
+                self._counters[prefix] = number
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Write a store-wide setting (None removes it) inside the current transaction."""
+        if not isinstance(key, str) or not key:
+            raise ValidationError("key", key, "a meta key is a non-empty string")
+        value = copy_json(value, field=key)
+        with self._writing():
+            self._log.append((_META, key, self._meta.get(key, _MISSING)))
+            if value is None:
+                self._meta.pop(key, None)
+            else:
+                self._meta[key] = value
+
+    def close(self) -> None:
+        """Drop the in-memory state; the object is unusable afterwards."""
+        self._closed = True
+        self._data, self._meta, self._counters = {}, {}, {}
+        self._indexes.clear()

@@ -1,0 +1,116 @@
+from datetime import date, datetime, timezone
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crmkit import (
+    Address, Consent, Contact, Customer, Event, Interaction, Resolution, Satisfaction, StageChange, Step, Ticket,
+    TicketStatus, ValidationError,
+)
+from crmkit.models import from_doc, to_doc
+
+text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30).filter(lambda s: s.strip() == s and s)
+opt_text = st.none() | text
+moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1),
+                       timezones=st.just(timezone.utc)).map(lambda d: d.replace(microsecond=0))
+ids = lambda p: st.integers(1, 10**9).map(lambda n: f"{p}-{n}")  # noqa: E731
+emails = st.from_regex(r"[a-z]{1,8}@[a-z]{1,8}\.(com|no|org)", fullmatch=True)
+phones = st.from_regex(r"\+[1-9][0-9]{7,13}", fullmatch=True)
+
+contacts = st.builds(Contact, id=ids("P"), name=text, title=opt_text, email=st.none() | emails, primary=st.booleans())
+stage_changes = st.builds(StageChange, from_stage=opt_text, to_stage=text, at=moments, by=opt_text, reason=opt_text)
+customers = st.builds(
+    Customer, id=ids("C"), created_at=moments, updated_at=moments, version=st.integers(1, 1000),
+    kind=st.sampled_from(["person", "company"]), name=text, company=opt_text,
+    emails=st.lists(emails, max_size=3, unique=True).map(tuple), phones=st.lists(phones, max_size=2, unique=True).map(tuple),
+    address=st.none() | st.builds(Address, city=opt_text, country=opt_text),
+    tags=st.lists(text, max_size=4, unique=True).map(tuple), stage=text,
+    stage_history=st.lists(stage_changes, max_size=3).map(tuple),
+    fields=st.dictionaries(st.from_regex(r"[a-z_]{1,10}", fullmatch=True),
+                           st.none() | st.integers() | text | st.booleans(), max_size=3),
+    consent=st.builds(Consent, email=st.booleans(), sms=st.booleans()),
+    external_ids=st.dictionaries(st.from_regex(r"[a-z]{1,6}", fullmatch=True), text, max_size=2),
+    contacts=st.lists(contacts, max_size=3).map(tuple),
+)
+tickets = st.builds(
+    Ticket, id=ids("T"), customer_id=ids("C"), subject=text, priority=st.sampled_from(["low", "normal", "high", "urgent"]),
+    status=st.sampled_from(list(TicketStatus)), opened_at=moments, resolution_due_at=st.none() | moments,
+    steps=st.lists(st.builds(Step, at=moments, action=text, staff=opt_text), max_size=3).map(tuple),
+    resolution=st.none() | st.builds(Resolution, solution=text),
+    satisfaction=st.none() | st.builds(Satisfaction, score=st.integers(1, 5), comment=opt_text),
+    reopen_count=st.integers(0, 5),
+)
+interactions = st.builds(
+    Interaction, id=ids("I"), customer_id=ids("C"), channel=st.sampled_from(["phone", "email", "meeting"]),
+    direction=st.sampled_from(["inbound", "outbound"]), occurred_at=moments, summary=text,
+    topics=st.lists(text, max_size=3, unique=True).map(tuple), follow_up_on=st.none() | st.dates(),
+    ticket_id=st.none() | ids("T"),
+)
+
+
+@settings(max_examples=150)
+@given(st.one_of(customers, tickets, interactions))
+def test_converter_round_trip(record):
+    doc = to_doc(record)
+    assert from_doc(type(record), doc) == record
+    # stored form is plain JSON data
+    import json
+
+    assert json.loads(json.dumps(doc)) == doc
+
+
+def test_datetimes_are_utc_iso_with_z():
+    ticket = Ticket(id="T-1", customer_id="C-1", subject="x",
+                    opened_at=datetime(2026, 5, 1, 12, 30, tzinfo=timezone.utc))
+    doc = to_doc(ticket)
+    assert doc["opened_at"] == "2026-05-01T12:30:00Z"
+    assert doc["status"] == "new" and doc["priority"] == "normal"
+
+
+def test_models_are_frozen():
+    customer = Customer(name="Ann")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        customer.name = "Bob"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "build, field",
+    [
+        (lambda: Customer(name="  "), "name"),
+        (lambda: Customer(name="A", kind="robot"), "kind"),
+        (lambda: Customer(name="A", emails=["nope"]), "email"),
+        (lambda: Customer(name="A", phones=["12345"]), "phone"),
+        (lambda: Ticket(customer_id="C-1", subject="x", opened_at=datetime(2026, 1, 1)), "opened_at"),
+        (lambda: Ticket(customer_id="X-1", subject="x", opened_at=datetime(2026, 1, 1, tzinfo=timezone.utc)), "id"),
+        (lambda: Satisfaction(score=9), "score"),
+        (lambda: Interaction(customer_id="C-1", channel="pigeon", summary="x",
+                             occurred_at=datetime(2026, 1, 1, tzinfo=timezone.utc)), "channel"),
+        (lambda: Interaction(customer_id="C-1", channel="phone", summary="x", follow_up_on="2026-01-01",
+                             occurred_at=datetime(2026, 1, 1, tzinfo=timezone.utc)), "follow_up_on"),
+    ],
+)
+def test_validators_name_the_field(build, field):
+    with pytest.raises(ValidationError) as err:
+        build()
+    assert err.value.field == field
+
+
+def test_status_knows_closed_and_sla_pause():
+    assert {s.value for s in TicketStatus if s.is_closed} == {"closed", "rejected", "duplicate"}
+    assert {s.value for s in TicketStatus if s.pauses_sla} == {"pending"}
+    assert not TicketStatus.RESOLVED.is_open and not TicketStatus.RESOLVED.is_closed
+
+
+def test_bad_stored_doc_is_a_validation_error():
+    with pytest.raises(ValidationError):
+        from_doc(Ticket, {"id": "T-1", "subject": "x"})
+    with pytest.raises(ValidationError):
+        from_doc(Event, {"id": "E-1", "at": "yesterday", "actor": "a", "type": "t", "record_id": "C-1"})
+
+
+def test_follow_up_dates_round_trip():
+    interaction = Interaction(customer_id="C-1", channel="phone", summary="x", follow_up_on=date(2026, 2, 3),
+                              occurred_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert to_doc(interaction)["follow_up_on"] == "2026-02-03"

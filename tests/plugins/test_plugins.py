@@ -1,0 +1,276 @@
+"""The plugin manager, the registries and the hook contract."""
+
+import importlib.metadata
+import inspect
+import re
+import types
+from pathlib import Path
+
+import pytest
+
+import crmkit
+from crmkit import PluginError, hookimpl, hookspecs
+from crmkit.plugins import DEFAULT_PLUGINS, make_plugin_manager, plugin_info
+from crmkit.profiles.base import Profile, StageSpec
+from crmkit.registry import registry
+from crmkit.storage.base import BackendSpec
+
+HOOKS = [name for name, obj in vars(hookspecs).items() if name.startswith("crmkit_") and callable(obj)]
+
+
+def test_every_hook_is_documented():
+    for name in HOOKS:
+        doc = inspect.getdoc(getattr(hookspecs, name)) or ""
+        params = [p for p in inspect.signature(getattr(hookspecs, name)).parameters]
+        for param in params:
+            assert f":param {param}:" in doc, f"{name} does not document {param}"
+        assert ":return:" in doc, name
+        assert "Example::" in doc, name
+        assert "versionadded" in doc, name
+
+
+def test_every_hook_has_a_test():
+    source = Path(__file__).read_text()
+    for name in HOOKS:
+        assert f"def test_hook_{name}" in source, f"no test_hook_{name}"
+
+
+def test_builtins_are_registered_like_plugins():
+    pm = make_plugin_manager(entrypoints=False)
+    names = [info.name for info in plugin_info(pm)]
+    assert names == sorted(DEFAULT_PLUGINS)
+    tinydb = next(i for i in plugin_info(pm) if i.name == "crmkit.storage.tinydb")
+    assert tinydb.hooks == ("crmkit_storage_backends",) and tinydb.version == crmkit.__version__
+
+
+def test_disable_plugins_env_blocks_builtins(monkeypatch):
+    monkeypatch.setenv("CRMKIT_DISABLE_PLUGINS", "crmkit.storage.memory")
+    pm = make_plugin_manager(entrypoints=False)
+    assert "memory" not in registry(pm, "backend")
+    with pytest.raises(crmkit.ValidationError, match="unknown backend"):
+        crmkit.open("memory://", pm=pm)
+
+
+def _fake_distribution(monkeypatch, *entries):
+    """Pretend distributions with `crmkit` entry points are installed (pluggy's own testing trick)."""
+    dists = []
+    for dist_name, ep_name, module in entries:
+        mod_name = f"fake_{ep_name}"
+        monkeypatch.setitem(__import__("sys").modules, mod_name, module)
+        ep = importlib.metadata.EntryPoint(ep_name, mod_name, "crmkit")
+        dist = types.SimpleNamespace(metadata={"name": dist_name}, version="1.2.3", entry_points=[ep])
+        dists.append(dist)
+    monkeypatch.setattr(importlib.metadata, "distributions", lambda: dists)
+
+
+def _profile_module(name):
+    module = types.ModuleType(f"plugin_{name}")
+
+    @hookimpl
+    def crmkit_profiles():
+        return [Profile(name=name, title=name.title(), stages=(StageSpec(name="new"),), transitions={},
+                        initial_stage="new", ticket_categories=("question",))]
+
+    module.crmkit_profiles = crmkit_profiles
+    return module
+
+
+def test_entry_points_are_loaded_with_their_version(monkeypatch):
+    _fake_distribution(monkeypatch, ("crmkit-school", "school", _profile_module("school")))
+    pm = make_plugin_manager()
+    assert "school" in registry(pm, "profile")
+    info = next(i for i in plugin_info(pm) if i.name == "school")
+    assert (info.version, info.builtin, info.hooks) == ("1.2.3", False, ("crmkit_profiles",))
+
+
+def test_crmkit_plugins_env_restricts(monkeypatch):
+    _fake_distribution(monkeypatch, ("crmkit-a", "a", _profile_module("a")), ("crmkit-b", "b", _profile_module("b")))
+    monkeypatch.setenv("CRMKIT_PLUGINS", "b")
+    pm = make_plugin_manager()
+    assert "b" in registry(pm, "profile") and "a" not in registry(pm, "profile")
+
+
+def test_two_plugins_claiming_one_profile_name_fail_loudly(monkeypatch):
+    _fake_distribution(monkeypatch, ("crmkit-a", "a", _profile_module("same")),
+                       ("crmkit-b", "b", _profile_module("same")))
+    pm = make_plugin_manager()
+    with pytest.raises(PluginError, match=r"profile 'same' is contributed by both a and b"):
+        registry(pm, "profile")
+
+
+def test_a_plugin_that_fails_to_import_is_a_plugin_error(monkeypatch):
+    ep = importlib.metadata.EntryPoint("broken", "no_such_module_xyz", "crmkit")
+    dist = types.SimpleNamespace(metadata={"name": "crmkit-broken"}, version="0.1", entry_points=[ep])
+    monkeypatch.setattr(importlib.metadata, "distributions", lambda: [dist])
+    with pytest.raises(PluginError, match="'broken'.*failed to load"):
+        make_plugin_manager()
+
+
+def test_unknown_hook_is_refused():
+    class Typo:
+        @hookimpl
+        def crmkit_profile(self):  # missing "s"
+            return []
+
+    with pytest.raises(PluginError, match="unknown hook"):
+        make_plugin_manager(entrypoints=False, extra=[Typo()])
+
+
+# -- one test per hook --------------------------------------------------------------
+
+
+def test_hook_crmkit_storage_backends(tmp_path):
+    from crmkit.storage.memory import MemoryStore
+
+    opened = []
+
+    class Backend:
+        @hookimpl
+        def crmkit_storage_backends(self):
+            return [BackendSpec(scheme="mine", open=lambda url: opened.append(url) or MemoryStore(),
+                                description="test")]
+
+    pm = make_plugin_manager(entrypoints=False, extra=[Backend()])
+    crm = crmkit.open("mine://somewhere", pm=pm)
+    assert opened == ["mine://somewhere"]
+    assert crm.customers.add("Ann").id == "C-1"
+
+
+def test_hook_crmkit_storage_backends_duplicate_scheme():
+    class Clash:
+        @hookimpl
+        def crmkit_storage_backends(self):
+            return [BackendSpec(scheme="tinydb", open=lambda url: None, description="clash")]
+
+    pm = make_plugin_manager(entrypoints=False, extra=[Clash()])
+    with pytest.raises(PluginError, match="backend 'tinydb' is contributed by both crmkit.storage.tinydb and"):
+        registry(pm, "backend")
+
+
+def test_hook_crmkit_profiles():
+    pm = make_plugin_manager(entrypoints=False, extra=[_profile_module("school")])
+    crm = crmkit.open("memory://", "school", pm=pm)
+    assert crm.profile.name == "school"
+    assert crm.customers.add("Pupil").stage == "new"
+    with pytest.raises(crmkit.ValidationError, match="unknown profile; known: generic, school"):
+        crmkit.open("memory://", "nope", pm=pm)
+
+
+def test_hook_crmkit_validate_record():
+    seen = []
+
+    class Check:
+        @hookimpl
+        def crmkit_validate_record(self, crm, kind, record):
+            seen.append(kind)
+            if kind == "ticket" and "urgent" in record.subject.lower() and record.priority.value != "urgent":
+                raise crmkit.ValidationError("priority", record.priority.value, "must be urgent for urgent subjects")
+
+    crm = crmkit.open("memory://", pm=make_plugin_manager(entrypoints=False, extra=[Check()]))
+    ann = crm.customers.add("Ann")
+    with pytest.raises(crmkit.ValidationError, match="must be urgent"):
+        crm.tickets.open(ann.id, "URGENT: server down")
+    assert crm.tickets.count() == 0
+    assert seen == ["customer", "ticket"]
+
+
+def test_hook_crmkit_on_event():
+    events = []
+
+    class Listener:
+        @hookimpl
+        def crmkit_on_event(self, crm, event):
+            events.append((event.type, event.record_id, event.actor))
+
+    crm = crmkit.open("memory://", pm=make_plugin_manager(entrypoints=False, extra=[Listener()]), actor="eve")
+    ann = crm.customers.add("Ann")
+    crm.lifecycle.move(ann.id, "customer")
+    assert events == [("customer.created", "C-1", "eve"), ("lifecycle.changed", "C-1", "eve")]
+
+
+def test_hook_crmkit_importers(tmp_path):
+    from crmkit.io.base import ImporterSpec
+
+    def read_names(fp):
+        for number, line in enumerate(fp, start=1):
+            if line.strip():
+                yield number, {"name": line.strip()}
+
+    class Names:
+        @hookimpl
+        def crmkit_importers(self):
+            return [ImporterSpec(format="names", read=read_names, suffixes=(".names",))]
+
+    pm = make_plugin_manager(entrypoints=False, extra=[Names()])
+    assert registry(pm, "importer").get("names").suffixes == (".names",)
+    source = tmp_path / "people.names"
+    source.write_text("Ann\nBob\n")
+    from crmkit.io.transfer import import_records
+
+    crm = crmkit.open("memory://", pm=pm)
+    report = import_records(crm, source, record_type="customers")
+    assert report.created == 2
+    assert [c.name for c in crm.customers.find(sort="name")] == ["Ann", "Bob"]
+
+
+def test_hook_crmkit_exporters():
+    import io
+
+    from crmkit.io.base import ExporterSpec
+    from crmkit.io.transfer import export_records
+
+    def write_names(fp, rows, columns):
+        for row in rows:
+            fp.write(f"{row['name']}\n")
+
+    class Names:
+        @hookimpl
+        def crmkit_exporters(self):
+            return [ExporterSpec(format="names", write=write_names, suffix=".names", flat=False)]
+
+    crm = crmkit.open("memory://", pm=make_plugin_manager(entrypoints=False, extra=[Names()]))
+    crm.customers.add_many([{"name": "Bob"}, {"name": "Ann"}])
+    out = io.StringIO()
+    assert export_records(crm, "customers", out, format="names", sort="name") == 2
+    assert out.getvalue() == "Ann\nBob\n"
+
+
+def test_hook_crmkit_import_presets(tmp_path):
+    from crmkit.io.base import ImportPreset
+    from crmkit.io.transfer import import_records
+
+    class Hub:
+        @hookimpl
+        def crmkit_import_presets(self):
+            return [ImportPreset(name="hub", record_type="customers", mapping={"Full": "name", "Mail": "emails"})]
+
+    crm = crmkit.open("memory://", pm=make_plugin_manager(entrypoints=False, extra=[Hub()]))
+    source = tmp_path / "hub.csv"
+    source.write_text("Full,Mail,Ignored\nAnn Lee,ann@example.com,x\n")
+    import_records(crm, source, record_type="customers", preset="hub")
+    assert crm.customers.find_by_email("ann@example.com").name == "Ann Lee"
+
+
+def test_hook_crmkit_register_commands():
+    import click
+    from click.testing import CliRunner
+
+    from crmkit.cli import build_cli
+
+    class Hello:
+        @hookimpl
+        def crmkit_register_commands(self, cli):
+            @cli.command()
+            def hello():
+                """Say hello."""
+                click.echo("hello from a plugin")
+
+    pm = make_plugin_manager(entrypoints=False, extra=[Hello()])
+    result = CliRunner().invoke(build_cli(pm), ["hello"])
+    assert result.exit_code == 0 and result.output == "hello from a plugin\n"
+
+
+def test_hook_docs_mention_how_results_combine():
+    for name in HOOKS:
+        doc = inspect.getdoc(getattr(hookspecs, name))
+        assert re.search(r"combined|ignored|nothing", doc), name
