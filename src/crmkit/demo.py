@@ -244,7 +244,7 @@ class _Builder:
                           "won back with a discount" if stage in lost else
                           "budget cut, revisiting next quarter" if order.index(target) < order.index(stage) else
                           REASONS.get(target, "good conversation"))
-                self.crm.lifecycle.move(cid, target, reason=reason, at=when)
+                self.crm.lifecycle.move(cid, target, reason=reason, at=when, by=self.rng.choice(STAFF))
                 stage = target
 
     # -- tickets -------------------------------------------------------------------

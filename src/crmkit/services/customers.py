@@ -117,6 +117,9 @@ class CustomerService(Service[Customer]):
         return build(Contact, values)
 
     def _with_contact_ids(self, customer: Customer) -> Customer:
+        for contact in customer.contacts:
+            if contact.id:  # kept from an import: later ids must not collide with it
+                self.storage.bump_id("P", int(contact.id.split("-")[1]))
         missing = [c for c in customer.contacts if not c.id]
         if not missing:
             return customer
@@ -190,7 +193,7 @@ class CustomerService(Service[Customer]):
                             raise ValidationError(name[:-1], item, f"is not one of this customer's {name}")
                         current.remove(item)
                     values[name] = current + [v for v in added if v not in current]
-            new = self.build(values, base=old)
+            new = self._with_contact_ids(self.build(values, base=old))
             if "emails" in values:
                 self._check_unique_emails([new], ignore=old.id)
             return save_record(self.crm, "customer", self.collection, old, new, "customer.updated",

@@ -44,6 +44,8 @@ class InteractionService(Service[Interaction]):
         """Validate input values into an Interaction (not stored); checks that the links exist."""
         values = dict(row)
         now = self.crm.now()
+        if not values.get("customer_id"):
+            raise ValidationError("customer_id", values.get("customer_id"), "is required")
         values["customer_id"] = self.crm.customers.get(values["customer_id"]).id
         at = values.pop("at", None) or values.get("occurred_at") or now
         values["occurred_at"] = parse_when(at, now, "at")

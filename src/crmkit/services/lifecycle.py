@@ -20,11 +20,12 @@ class LifecycleService:
         self.crm = crm
 
     def move(self, customer_id: str | int, stage: str, *, reason: str | None = None, at: Any = None,
-             force: bool = False, expected_version: int | None = None) -> Customer:
+             force: bool = False, by: str | None = None, expected_version: int | None = None) -> Customer:
         """Move a customer to ``stage`` and return the updated customer.
 
         The profile says which moves are allowed; ``force`` allows any move
-        (a correction) and is recorded in the reason. ``at`` backdates the move,
+        (a correction) and is recorded in the reason. ``by`` names who decided
+        the move (default: the CRM's actor). ``at`` backdates the move,
         but not before the previous one. Moving back to an earlier stage is a
         normal move: the history keeps every step.
         """
@@ -46,7 +47,8 @@ class LifecycleService:
                                                  f"({old.stage_history[-1].at.isoformat()})")
             if force and target not in allowed:
                 reason = f"forced: {reason}" if reason else "forced"
-            change = StageChange(from_stage=old.stage or None, to_stage=target, at=when, by=crm.actor, reason=reason)
+            change = StageChange(from_stage=old.stage or None, to_stage=target, at=when, by=by or crm.actor,
+                                 reason=reason)
             new = attrs.evolve(old, stage=target, stage_history=(*old.stage_history, change))
             return save_record(crm, "customer", "customers", old, new, "lifecycle.changed",
                                expected_version=expected_version, customer_id=old.id, note=reason)

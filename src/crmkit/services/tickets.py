@@ -58,6 +58,8 @@ class TicketService(Service[Ticket]):
         """Validate input values into a Ticket (not stored)."""
         values = dict(row)
         now = self.crm.now()
+        if not values.get("customer_id"):
+            raise ValidationError("customer_id", values.get("customer_id"), "is required")
         values["customer_id"] = self.crm.customers.get(values["customer_id"]).id
         at = values.pop("at", None) or values.get("opened_at") or now
         values["opened_at"] = parse_when(at, now, "at")
