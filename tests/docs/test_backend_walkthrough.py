@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-import crmkit
-from crmkit.plugins import make_plugin_manager
-from crmkit.testing import StorageConformance, StorageFactory
+# Before the import below, so the suite's asserts show their values when they fail.
+pytest.register_assert_rewrite("crmkit.testing")
+
+import crmkit  # noqa: E402
+from crmkit.plugins import make_plugin_manager  # noqa: E402
+from crmkit.testing import StorageConformance, StorageFactory  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "prettyjson_backend.py"

@@ -154,7 +154,7 @@ class _TypeImport:
             self._clear_creation_events()
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
-            creates: list[dict[str, Any]] = []
+            creates: list[Any] = []  # built records, or event documents
             updates: list[tuple[str, dict[str, Any]]] = []
             for line, row in chunk:
                 try:
@@ -313,7 +313,7 @@ class _TypeImport:
 
     # -- planning ---------------------------------------------------------------------
 
-    def _plan_create(self, line: int, values: dict[str, Any], mapped: Mapping[str, Any]) -> dict[str, Any]:
+    def _plan_create(self, line: int, values: dict[str, Any], mapped: Mapping[str, Any]) -> Any:
         if self.type == "customers" and self.options.mapping and not str(values.get("name") or "").strip():
             name = fallback_name(values)
             if name is None:
@@ -328,7 +328,7 @@ class _TypeImport:
         self.crm.validate(self.kind, record)
         if self.type == "customers":
             self._check_file_keys(line, values, record.emails, None)
-        return values
+        return record
 
     def _plan_update(self, line: int, old: Any, values: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
         changes = {k: v for k, v in values.items() if k not in BOOKKEEPING}
@@ -419,7 +419,7 @@ class _TypeImport:
 
     # -- writing ------------------------------------------------------------------------
 
-    def _write(self, creates: list[dict[str, Any]], updates: list[tuple[str, dict[str, Any]]]) -> None:
+    def _write(self, creates: list[Any], updates: list[tuple[str, dict[str, Any]]]) -> None:
         crm = self.crm
         if self.type == "events":
             if creates:
@@ -429,30 +429,9 @@ class _TypeImport:
         if creates:
             bulk = {"customers": crm.customers.add_many, "interactions": crm.interactions.log_many,
                     "tickets": crm.tickets.open_many}[self.type]
-            records = bulk(creates, keep_ids=True)
-            if self.type == "customers":
-                self._bump_contact_ids(c for record in records for c in record.contacts)
+            bulk(creates, keep_ids=True)
         for record_id, changes in updates:
-            if self.type == "customers" and "contacts" in changes:
-                changes["contacts"] = self._with_contact_ids(changes["contacts"])
             self.service.update(record_id, **changes)
-
-    def _bump_contact_ids(self, contacts: Iterable[Any]) -> None:
-        # Work-around: add_many(keep_ids=True) keeps imported contact ids (P-n)
-        # but does not move the P counter past them, so a later add_contact
-        # could hand out an id that is already taken.
-        numbers = [int(c.id.split("-")[1]) for c in contacts if c.id]
-        if numbers:
-            self.crm.storage.bump_id("P", max(numbers))
-
-    def _with_contact_ids(self, contacts: Iterable[Any]) -> tuple[Any, ...]:
-        # Work-around: customers.update stores a new contact with an empty id.
-        contacts = tuple(contacts)
-        missing = sum(1 for c in contacts if not c.id)
-        numbers = iter(self.crm.storage.next_ids("P", missing) if missing else ())
-        contacts = tuple(c if c.id else attrs.evolve(c, id=f"P-{next(numbers)}") for c in contacts)
-        self._bump_contact_ids(contacts)
-        return contacts
 
     def _clear_creation_events(self) -> None:
         storage = self.crm.storage

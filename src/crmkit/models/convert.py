@@ -60,6 +60,9 @@ converter.register_structure_hook_func(
     lambda v, t: t.parse(t.__name__.lower(), v),
 )
 converter.register_structure_hook(Any, lambda v, _t: v)
+# Free-form mappings (custom fields, event changes) already hold JSON data; a
+# shallow copy is enough and saves cattrs' per-value dispatch on bulk writes.
+converter.register_unstructure_hook_func(lambda t: t == dict[str, Any], dict)
 
 
 def to_doc(record: Any) -> dict[str, Any]:

@@ -39,7 +39,8 @@ def normalize_id(prefix: str, value: str | int, field: str = "id") -> str:
 def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, list[Any]]:
     """Top-level fields that changed, as ``{field: [old, new]}`` in stored form."""
     if old is None:
-        return {key: [None, value] for key, value in new.items() if value not in (None, "", [], {})}
+        # a new record: keep what it was created with, skip empty fields
+        return {key: [None, value] for key, value in new.items() if value or isinstance(value, (bool, int, float))}
     return {
         key: [old.get(key), value]
         for key, value in new.items()

@@ -57,8 +57,9 @@ class CustomerService(Service[Customer]):
         """Create many customers in one transaction (one write for the whole batch).
 
         ``keep_ids`` keeps ``id``, timestamps and version given in the rows (restoring an export).
+        Rows may be mappings of input values or Customers already made by :meth:`build`.
         """
-        records = [self.build(row) for row in rows]
+        records = [row if isinstance(row, Customer) else self.build(row) for row in rows]
         with self.crm.transaction():
             if not allow_duplicate:
                 self._check_unique_emails(records)

@@ -29,9 +29,9 @@ class InteractionService(Service[Interaction]):
         return self.log_many([{"customer_id": customer_id, "channel": channel, "summary": summary, **values}])[0]
 
     def log_many(self, rows: Iterable[Mapping[str, Any]], *, keep_ids: bool = False) -> list[Interaction]:
-        """Record many interactions in one transaction."""
+        """Record many interactions in one transaction; rows may be Interactions made by :meth:`build`."""
         with self.crm.transaction():
-            records = [self.build(row) for row in rows]
+            records = [row if isinstance(row, Interaction) else self.build(row) for row in rows]
             records = stamp_new(self.crm, records, keep_ids=keep_ids)
             insert_records(self.crm, "interaction", self.collection, records, "interaction.logged",
                            customer_of=lambda r: r.customer_id)

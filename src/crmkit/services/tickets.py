@@ -47,9 +47,10 @@ class TicketService(Service[Ticket]):
         return self.open_many([{"customer_id": customer_id, "subject": subject, **values}])[0]
 
     def open_many(self, rows: Iterable[Mapping[str, Any]], *, keep_ids: bool = False) -> list[Ticket]:
-        """Open many tickets in one transaction (imports)."""
+        """Open many tickets in one transaction (imports); rows may be Tickets made by :meth:`build`."""
         with self.crm.transaction():
-            records = stamp_new(self.crm, [self.build(row) for row in rows], keep_ids=keep_ids)
+            built = [row if isinstance(row, Ticket) else self.build(row) for row in rows]
+            records = stamp_new(self.crm, built, keep_ids=keep_ids)
             insert_records(self.crm, "ticket", self.collection, records, "ticket.opened",
                            customer_of=lambda r: r.customer_id)
         return records
