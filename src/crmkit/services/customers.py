@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -25,7 +26,7 @@ class CustomerOverview:
     open_tickets: list[Ticket]
     recent_tickets: list[Ticket]
     recent_interactions: list[Interaction]
-    time_nodes: dict[str, Any]
+    time_nodes: dict[str, datetime]
 
 
 class CustomerService(Service[Customer]):
