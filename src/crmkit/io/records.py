@@ -35,6 +35,7 @@ from typing import Any
 import attrs
 
 from ..errors import ValidationError
+from ..models.base import parse_bool
 from ..models import Customer, Event, Interaction, Record, StrEnum, Ticket
 from ..models.convert import parse_date, parse_datetime
 from ..services.base import build
@@ -329,7 +330,7 @@ def _typed_scalar(kind: FieldKind, value: Any) -> Any:
         return None
     name = kind.name
     if kind.kind == "bool":
-        return parse_bool(name, value)
+        return parse_bool(name, value, empty=False)
     if kind.kind in ("int", "float"):
         return _parse_number(name, value, int if kind.kind == "int" else float)
     if kind.kind == "datetime":
@@ -345,16 +346,6 @@ def _empty_default(kind: FieldKind) -> Any:
     return False if kind.kind == "bool" else _OMIT
 
 
-def parse_bool(name: str, value: Any) -> bool:
-    """Read ``true``/``false`` (also yes/no, 1/0) into a bool; ``ValidationError`` otherwise."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "y", "1"):
-        return True
-    if text in ("false", "no", "n", "0", ""):
-        return False
-    raise ValidationError(name, value, "must be true or false")
 
 
 def _parse_number(name: str, value: Any, kind: type) -> Any:

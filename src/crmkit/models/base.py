@@ -37,6 +37,24 @@ class StrEnum(str, enum.Enum):
             raise ValidationError(field, value, f"must be one of {choices}") from None
 
 
+_TRUE = frozenset({"true", "yes", "y", "1", "on"})
+_FALSE = frozenset({"false", "no", "n", "0", "off"})
+
+
+def parse_bool(field: str, value: Any, *, empty: bool | None = None) -> bool:
+    """Read true/false, yes/no, y/n, 1/0, on/off; ``empty`` (when not None) is what "" means."""
+    if isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if text == "" and empty is not None:
+        return empty
+    raise ValidationError(field, value, "must be true or false")
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC, to the second."""
     return datetime.now(timezone.utc).replace(microsecond=0)

@@ -15,10 +15,9 @@ from typing import Any
 import attrs
 
 from ..errors import ValidationError
+from ..models.base import parse_bool
 
 FIELD_TYPES = ("text", "int", "float", "bool", "date", "choice", "list")
-_TRUE = {"1", "true", "yes", "y", "on"}
-_FALSE = {"0", "false", "no", "n", "off"}
 
 
 @attrs.frozen(kw_only=True)
@@ -55,15 +54,8 @@ class FieldSpec:
         return result
 
 
-def _coerce_bool(_spec: FieldSpec, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(value)
+def _coerce_bool(spec: FieldSpec, value: Any) -> bool:
+    return parse_bool(f"fields.{spec.name}", value)
 
 
 def _coerce_int(_spec: FieldSpec, value: Any) -> int:

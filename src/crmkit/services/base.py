@@ -12,7 +12,7 @@ import attrs
 
 from ..errors import Conflict, NotFound, ValidationError
 from ..models import Event, Record, StrEnum, from_doc, to_doc
-from ..models.base import ID_PATTERN
+from ..models.base import ID_PATTERN, parse_bool
 from ..models.convert import format_datetime, parse_datetime
 from ..storage.query import And, Filter, SortKey, bind_filter, parse_sort, parse_where, where_from_kwargs
 
@@ -184,7 +184,7 @@ def _text(value: Any) -> Any:
 
 def _coercer_for(hint: Any, shown: str) -> Any:
     if hint is bool:
-        return lambda v: _parse_bool(shown, v)
+        return lambda v: v if isinstance(v, bool) else _where_bool(shown, v)
     if hint is int:
         return lambda v: _parse_number(shown, v, int)
     if hint is float:
@@ -206,15 +206,11 @@ def _custom_field_coercer(crm: Any, container: str, key: str) -> Any:
     return lambda v: spec.coerce(v) if isinstance(v, str) else v
 
 
-def _parse_bool(field: str, value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "1"):
-        return True
-    if text in ("false", "no", "0"):
-        return False
-    raise ValidationError("where", value, f"{field} takes true or false")
+def _where_bool(field: str, value: Any) -> bool:
+    try:
+        return parse_bool(field, value)
+    except ValidationError:
+        raise ValidationError("where", value, f"{field} takes true or false") from None
 
 
 def _parse_number(field: str, value: Any, kind: type) -> Any:

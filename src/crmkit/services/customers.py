@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from ..errors import Conflict, ValidationError
+from ..models.base import parse_bool
 from ..models import Address, Consent, Contact, Customer, Interaction, StageChange, Ticket
 from ..storage.query import Compare, In
 from .base import Service, build, insert_records, normalize_id, save_record, stamp_new
@@ -85,7 +86,7 @@ class CustomerService(Service[Customer]):
         if isinstance(values.get("address"), Mapping):
             values["address"] = build(Address, values["address"])
         if isinstance(values.get("consent"), Mapping):
-            values["consent"] = build(Consent, {k: _as_bool(f"consent.{k}", v) for k, v in values["consent"].items()})
+            values["consent"] = build(Consent, {k: parse_bool(f"consent.{k}", v, empty=False) for k, v in values["consent"].items()})
         if "contacts" in values:
             values["contacts"] = [self._build_contact(c) for c in values["contacts"]]
         if "fields" in values:
@@ -264,15 +265,6 @@ def _as_list(value: Any) -> list[Any]:
     return list(value)
 
 
-def _as_bool(field: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "1", "y"):
-        return True
-    if text in ("false", "no", "0", "n", ""):
-        return False
-    raise ValidationError(field, value, "must be true or false")
 
 
 def _known(values: Mapping[str, Any]) -> dict[str, Any]:
