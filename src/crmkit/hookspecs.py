@@ -85,7 +85,8 @@ def crmkit_validate_record(crm: CRM, kind: str, record: Any) -> None:
     :param kind: the record type: ``"customer"``, ``"interaction"`` or ``"ticket"``.
     :param record: the new state of the record (a frozen attrs model).
     :return: nothing. Raise :class:`crmkit.ValidationError` naming the field and
-        value to refuse the write; every implementation runs, the first error wins.
+        value to refuse the write. Implementations run in turn; the first that
+        raises stops the others and the write.
 
     Example::
 
@@ -141,7 +142,7 @@ def crmkit_importers() -> list[ImporterSpec]:
 
 @hookspec
 def crmkit_exporters() -> list[ExporterSpec]:
-    """Contribute file formats that ``crmkit export`` and ``--format`` can write.
+    """Contribute file formats that ``crmkit export --format`` can write.
 
     :return: a list of :class:`crmkit.io.base.ExporterSpec`, each with a format
         name and a ``write(fp, rows, columns)`` function. Lists are combined;

@@ -148,3 +148,28 @@ def test_ids_accepted_with_or_without_prefix(crm, ann):
     assert crm.tickets.get(number).id == ticket.id
     with pytest.raises(ValidationError):
         crm.tickets.get("C-1")
+
+
+def test_duplicate_must_be_of_the_same_customer(crm, ann):
+    bob = crm.customers.add("Bob")
+    mine = crm.tickets.open(ann.id, "x")
+    theirs = crm.tickets.open(bob.id, "x")
+    with pytest.raises(ValidationError, match="belongs to"):
+        crm.tickets.mark_duplicate(mine.id, of=theirs.id)
+
+
+def test_delete_ticket_logs_an_event(crm, ann):
+    ticket = crm.tickets.open(ann.id, "x")
+    crm.tickets.delete(ticket.id)
+    assert not crm.tickets.exists(ticket.id)
+    assert crm.events.for_record(ticket.id)[-1].type == "ticket.deleted"
+    assert crm.events.for_record(ticket.id)[-1].customer_id == ann.id
+
+
+def test_where_reads_ids_and_times_like_the_cli(crm, ann, clock):
+    ticket = crm.tickets.open(ann.id, "x", at="2026-03-01T23:30:00+00:00")
+    number = ann.id.split("-")[1]
+    assert [t.id for t in crm.tickets.find(f"customer={number}")] == [ticket.id]
+    assert [t.id for t in crm.tickets.find("opened_at>=2026-03-01T23:00:00Z")] == [ticket.id]
+    assert crm.tickets.find("opened_at>=today") == []
+    assert [t.id for t in crm.tickets.find("opened_at<now")] == [ticket.id]

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from ..errors import Conflict, NotFound, ValidationError
-from ..models import Event, Record, StrEnum, from_doc, to_doc
+from ..models import Event, Record, StrEnum, from_doc, to_doc, utcnow
 from ..models.base import ID_PATTERN, parse_bool
-from ..models.convert import format_datetime, parse_datetime
+from ..models.convert import format_datetime
 from ..storage.query import And, Filter, SortKey, bind_filter, parse_sort, parse_where, where_from_kwargs
+from .normalize import parse_when
 
 if TYPE_CHECKING:
     from ..crm import CRM
@@ -97,6 +98,17 @@ class Service(Generic[M]):
         )
         return [from_doc(self.model, doc) for doc in docs]
 
+    def delete(self, record_id: str | int, *, expected_version: int | None = None) -> M:
+        """Delete a record (a ``Conflict`` on a stale ``expected_version``) and return what was deleted."""
+        with self.crm.transaction():
+            record = self.get(record_id)
+            if expected_version is not None and expected_version != record.version:
+                raise Conflict(record.id, f"changed by someone else (version {record.version})")
+            self.storage.delete(self.collection, record.id, expected_version=record.version)
+            self.crm.record_events([(f"{self.kind}.deleted", record.id, getattr(record, "customer_id", None),
+                                     {}, None)])
+        return record
+
     def count(self, where: str | Filter | None = None, **equals: Any) -> int:
         return self.storage.count(self.collection, self.compile_where(where, **equals))
 
@@ -156,8 +168,23 @@ def resolve_model_path(model: type, path: tuple[str, ...], crm: Any) -> tuple[tu
             return path, _custom_field_coercer(crm, path[depth], key)
         if depth != len(path) - 1:
             raise ValidationError("where", shown, f"{part!r} has no sub-fields")
-        return path, _coercer_for(inner, shown)
+        prefix = getattr(current, "PREFIX", None) if part == "id" else _REFERENCES.get(part)
+        if prefix:
+            return path, lambda v: _loose_id(prefix, v)
+        return path, _coercer_for(inner, shown, crm)
     return path, _text
+
+
+#: Fields that hold the id of another record, by the prefix of that record's ids.
+_REFERENCES = {"customer_id": "C", "ticket_id": "T"}
+
+
+def _loose_id(prefix: str, value: Any) -> Any:
+    """``customer=12`` means ``C-12``; text that is not an id (``id~1``) is compared as typed."""
+    try:
+        return normalize_id(prefix, value)
+    except ValidationError:
+        return value
 
 
 def _field_type(cls: type, name: str) -> Any:
@@ -182,7 +209,7 @@ def _text(value: Any) -> Any:
     return value
 
 
-def _coercer_for(hint: Any, shown: str) -> Any:
+def _coercer_for(hint: Any, shown: str, crm: Any) -> Any:
     if hint is bool:
         return lambda v: v if isinstance(v, bool) else _where_bool(shown, v)
     if hint is int:
@@ -190,7 +217,7 @@ def _coercer_for(hint: Any, shown: str) -> Any:
     if hint is float:
         return lambda v: _parse_number(shown, v, float)
     if hint is datetime:
-        return lambda v: _canonical_time(shown, v)
+        return lambda v: _canonical_time(shown, v, crm.now() if crm is not None else utcnow())
     if hint is date:
         return lambda v: _canonical_date(shown, v)
     if isinstance(hint, type) and issubclass(hint, StrEnum):
@@ -222,14 +249,12 @@ def _parse_number(field: str, value: Any, kind: type) -> Any:
         raise ValidationError("where", value, f"{field} takes a number") from None
 
 
-def _canonical_time(field: str, value: Any) -> str:
-    text = str(value).strip()
-    if len(text) <= 10:
-        return _canonical_date(field, text)
+def _canonical_time(field: str, value: Any, now: datetime) -> str:
+    """The stored form of a point in time typed in a filter, read like ``--at`` (local time, today, 2h ago)."""
     try:
-        return format_datetime(parse_datetime(text, field))
+        return format_datetime(parse_when(value, now, field))
     except ValidationError:
-        raise ValidationError("where", value, f"{field} takes a date or an ISO 8601 date-time") from None
+        raise ValidationError("where", value, f"{field} takes a date, a date-time, today or 2h ago") from None
 
 
 def _canonical_date(field: str, value: Any) -> str:

@@ -168,6 +168,8 @@ class TicketService(Service[Ticket]):
         ticket = self.get(ticket_id)
         if original.id == ticket.id:
             raise ValidationError("of", of, "a ticket cannot duplicate itself")
+        if original.customer_id != ticket.customer_id:
+            raise ValidationError("of", original.id, f"belongs to {original.customer_id}, not {ticket.customer_id}")
         return self._transition(ticket.id, S.DUPLICATE, "ticket.duplicate", at=at, note=original.id,
                                 closed_at=self._when(at))
 
