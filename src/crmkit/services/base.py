@@ -40,8 +40,10 @@ def normalize_id(prefix: str, value: str | int, field: str = "id") -> str:
 def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, list[Any]]:
     """Top-level fields that changed, as ``{field: [old, new]}`` in stored form."""
     if old is None:
-        # a new record: keep what it was created with, skip empty fields
-        return {key: [None, value] for key, value in new.items() if value or isinstance(value, (bool, int, float))}
+        # A new record: keep what it was created with, minus empty fields and
+        # the bookkeeping that the event carries itself (record_id, at).
+        return {key: [None, value] for key, value in new.items()
+                if key not in BOOKKEEPING and (value or isinstance(value, (bool, int, float)))}
     return {
         key: [old.get(key), value]
         for key, value in new.items()
