@@ -412,6 +412,12 @@ class StorageConformance:
         assert store.get_meta("profile") == "retail"
         assert store.get_meta("settings") == {"currency": "EUR", "tiers": ["gold", "silver"]}
         assert store.get_meta("missing") is None
+        assert store.all_meta() == {"profile": "retail", "settings": {"currency": "EUR", "tiers": ["gold", "silver"]}}
+
+    def test_counters_report_what_was_handed_out(self, store: Storage) -> None:
+        store.next_ids("C", 3)
+        store.bump_id("T", 41)
+        assert store.counters() == {"C": 3, "T": 41}
 
     # -- transactions ------------------------------------------------------
 

@@ -374,6 +374,16 @@ class Engine:
         value = self._meta.get(key)
         return None if value is None else copy_json(value)
 
+    def all_meta(self) -> dict[str, Any]:
+        """Every store-wide setting."""
+        self._reading()
+        return copy_json(self._meta)
+
+    def counters(self) -> dict[str, int]:
+        """The last sequence number handed out per id prefix."""
+        self._reading()
+        return dict(self._counters)
+
     def collections(self) -> list[str]:
         """The names of collections that hold at least one document."""
         self._reading()

@@ -86,6 +86,12 @@ class Storage(Protocol):
     def set_meta(self, key: str, value: Any) -> None:
         """Write a store-wide setting, inside the current transaction."""
 
+    def all_meta(self) -> dict[str, Any]:
+        """Every store-wide setting, for copying a store (``db migrate``, ``db backup``)."""
+
+    def counters(self) -> dict[str, int]:
+        """The last sequence number handed out per id prefix (``{"C": 12, "T": 3}``), for copying a store."""
+
     def collections(self) -> list[str]:
         """The names of collections that hold at least one document."""
 
