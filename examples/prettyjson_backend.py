@@ -128,6 +128,12 @@ class PrettyJSONStore:
     def get_meta(self, key):
         return copy.deepcopy(self._read()["meta"].get(key))
 
+    def all_meta(self):
+        return copy.deepcopy(self._read()["meta"])
+
+    def counters(self):
+        return dict(self._read()["counters"])
+
     def collections(self):
         return [name for name, docs in self._read()["collections"].items() if docs]
 

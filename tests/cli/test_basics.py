@@ -18,7 +18,9 @@ from crmkit.plugins import DEFAULT_PLUGINS, make_plugin_manager
 
 def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
     found = []
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         found.append(((*prefix, name), command))
         if isinstance(command, click.Group):
             found += _all_commands(command, (*prefix, name))
@@ -138,7 +140,7 @@ def test_main_turns_plugin_errors_into_one_line(monkeypatch, capsys):
     def broken(**_kwargs):
         raise crmkit.PluginError("plugin 'x' failed to load: boom")
 
-    monkeypatch.setattr("crmkit.cli.make_plugin_manager", broken)
+    monkeypatch.setattr("crmkit.plugins.make_plugin_manager", broken)
     with pytest.raises(SystemExit) as exit_info:
         main(["plugins"])
     assert exit_info.value.code == 1
@@ -146,11 +148,13 @@ def test_main_turns_plugin_errors_into_one_line(monkeypatch, capsys):
 
 
 def test_main_runs_the_cli(monkeypatch, capsys):
-    monkeypatch.setattr("crmkit.cli.make_plugin_manager", lambda: make_plugin_manager(entrypoints=False))
+    monkeypatch.setattr("crmkit.plugins.make_plugin_manager", lambda: make_plugin_manager(entrypoints=False))
+    main(["--version"])  # answered before plugins load, without SystemExit
+    assert capsys.readouterr().out == f"crmkit, version {crmkit.__version__}\n"
     with pytest.raises(SystemExit) as exit_info:
-        main(["--version"])
+        main(["plugins", "--format", "json"])
     assert exit_info.value.code == 0
-    assert crmkit.__version__ in capsys.readouterr().out
+    assert "crmkit.storage.tinydb" in capsys.readouterr().out
 
 
 def test_store_is_closed_after_each_command(cli, store_path, monkeypatch, check):
@@ -161,3 +165,23 @@ def test_store_is_closed_after_each_command(cli, store_path, monkeypatch, check)
     check.failed(cli("customer", "show", "C-9"), 1, "C-9")
     assert len(closed) == 2
     assert not Path(store_path).exists()  # reading never creates a store
+
+
+def test_lazy_short_help_matches_each_command(pm):
+    from crmkit.cli import BUILTIN_COMMANDS, load_command
+
+    for name, (target, short_help) in BUILTIN_COMMANDS.items():
+        command = load_command(target)
+        assert command.name == name or name == "import"
+        assert (command.help or "").startswith(short_help), name
+
+
+def test_root_help_imports_no_command_module():
+    import subprocess
+    import sys
+
+    code = ("import sys; from crmkit.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('crmkit.cli.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

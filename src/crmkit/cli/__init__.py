@@ -8,16 +8,20 @@ line on stderr and exit code 1 in exactly one place, :class:`CrmkitGroup`.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 import click
 
+from typing import TYPE_CHECKING
+
 from .._version import __version__
 from ..errors import CrmkitError, ImportRowsError, PluginError
-from ..plugins import PluginManager, make_plugin_manager
-from .context import AppContext
+
+if TYPE_CHECKING:
+    from ..plugins import PluginManager
 
 __all__ = ["CrmkitGroup", "build_cli", "main"]
 
@@ -44,20 +48,64 @@ class CrmkitGroup(click.Group):
             raise click.ClickException(str(err)) from err
 
 
+#: Built-in commands: name -> ("module:attribute", short help). They are imported
+#: only when run (or asked for their own help), so `crmkit --help` stays quick;
+#: a test checks that each short help matches the command's docstring.
+BUILTIN_COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("crmkit.cli.init:init", "Create a new store here and write crmkit.toml so later commands find it."),
+    "customer": ("crmkit.cli.customer:customer", "Add, list, show, edit and delete customers (people and companies)."),
+    "contact": ("crmkit.cli.customer:contact", "Manage the contact people of a customer."),
+    "interaction": ("crmkit.cli.interaction:interaction", "Log and list contacts with customers."),
+    "ticket": ("crmkit.cli.ticket:ticket", "Open, work on, resolve and rate tickets."),
+    "lifecycle": ("crmkit.cli.lifecycle:lifecycle",
+                  "Move customers through the lifecycle and see how they got where they are."),
+    "export": ("crmkit.cli.transfer:export",
+               "Write records to a file: customers, interactions, tickets, events or all of them."),
+    "import": ("crmkit.cli.transfer:import_", "Import records from a file (- reads stdin)."),
+    "plugins": ("crmkit.cli.plugins:plugins",
+                "List the loaded plugins (built-ins included) and the hooks each implements."),
+    "profiles": ("crmkit.cli.plugins:profiles",
+                 "Describe each installed profile: stages and allowed moves, ticket categories, SLA, custom fields."),
+    "demo": ("crmkit.cli.demo:demo", "Build a store full of realistic sample data and show a few commands on it."),
+}
+
+
+def load_command(target: str) -> click.Command:
+    """Import ``module:attribute`` and return the click command it names."""
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+class LazyCrmkitGroup(CrmkitGroup):
+    """The root group, with built-in commands imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*BUILTIN_COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in BUILTIN_COMMANDS and cmd_name not in self.commands:
+            self.add_command(load_command(BUILTIN_COMMANDS[cmd_name][0]), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        limit = formatter.width - 6 - max(len(name) for name in self.list_commands(ctx))
+        for name in self.list_commands(ctx):
+            if name in BUILTIN_COMMANDS and name not in self.commands:
+                placeholder = click.Command(name, help=BUILTIN_COMMANDS[name][1])
+                rows.append((name, placeholder.get_short_help_str(limit)))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
 def build_cli(pm: PluginManager) -> click.Group:
     """Build the ``crmkit`` command tree for this plugin manager (built-ins first, then plugins)."""
-    from . import (
-        customer,
-        demo,
-        init,
-        interaction,
-        lifecycle,
-        plugins,
-        ticket,
-        transfer,
-    )
 
-    @click.group("crmkit", cls=CrmkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+    @click.group("crmkit", cls=LazyCrmkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
     @click.option("--db", metavar="URL", help="Store to use: a path, tinydb:///path/crm.json or memory://. "
                   "Default: $CRMKIT_DB, then crmkit.toml in this or a parent directory, then the per-user store.")
     @click.option("--profile", metavar="NAME", help="Profile the store must use (default: the store's own).")
@@ -72,32 +120,27 @@ def build_cli(pm: PluginManager) -> click.Group:
 
         Start with `crmkit init` in a folder, or try `crmkit demo`.
         """
+        from .context import AppContext
+
         ctx.obj = AppContext(pm=pm, ctx=ctx, db=db, profile=profile, user=user, region=region)
 
-    for command in (
-        init.init,
-        customer.customer,
-        customer.contact,
-        interaction.interaction,
-        ticket.ticket,
-        lifecycle.lifecycle,
-        transfer.export,
-        transfer.import_,
-        plugins.plugins,
-        plugins.profiles,
-        demo.demo,
-    ):
-        root.add_command(command)
     pm.hook.crmkit_register_commands(cli=root)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: build the plugin manager, then run the command line."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:
+        # Answered before plugins load: a version check should cost no more than starting Python.
+        click.echo(f"crmkit, version {__version__}")
+        return
+    from ..plugins import make_plugin_manager
+
     try:
         pm = make_plugin_manager()
     except PluginError as err:
         # No click context exists yet, so render the error the way click would.
         click.ClickException(str(err)).show()
         sys.exit(1)
-    build_cli(pm).main(args=list(argv) if argv is not None else None, prog_name="crmkit")
+    build_cli(pm).main(args=args, prog_name="crmkit")
