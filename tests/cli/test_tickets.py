@@ -48,10 +48,12 @@ def test_the_whole_processing_order(cli, seeded, check):
 
 
 def test_resolution_and_rating_are_stored(cli, seeded, check):
-    check.ok(cli("ticket", "resolve", "T-2", "--solution", "Credit note", "--effect", "happy", "--by", "maria",
+    assert check.ok(cli("ticket", "open", "C-2", "--subject", "Old invoice", "--at", "2026-03-01T09:00")
+                    ).stdout == "T-4\n"
+    check.ok(cli("ticket", "resolve", "T-4", "--solution", "Credit note", "--effect", "happy", "--by", "maria",
            "--at", "2026-03-02T12:00"))
-    check.ok(cli("ticket", "rate", "T-2", "4", "--comment", "fine"))
-    t = seeded.tickets.get("T-2")
+    check.ok(cli("ticket", "rate", "T-4", "4", "--comment", "fine"))
+    t = seeded.tickets.get("T-4")
     assert (t.resolution.solution, t.resolution.effect, t.resolution.resolved_by) == ("Credit note", "happy", "maria")
     assert t.resolved_at == datetime(2026, 3, 2, 12, tzinfo=UTC)
     assert (t.satisfaction.score, t.satisfaction.comment) == (4, "fine")
@@ -112,3 +114,16 @@ def test_show_table_and_json(cli, seeded, check):
                                                     "ticket.rated"]
     open_late = json.loads(check.ok(cli("ticket", "show", "T-1", "--format", "json")).stdout)
     assert open_late["overdue"] == [] and open_late["ticket"]["status"] == "new"
+
+
+@pytest.mark.parametrize("args", [
+    ("ticket", "step", "T-2", "--action", "x", "--at", "2000-01-01"),
+    ("ticket", "resolve", "T-2", "--solution", "x", "--at", "2000-01-01"),
+    ("ticket", "open", "C-1", "--subject", "x", "--at", "2099-01-01"),
+    ("ticket", "step", "T-2", "--action", "x", "--at", "2099-01-01"),
+])
+def test_times_must_fit_the_ticket_history(cli, seeded, check, args):
+    before = seeded.tickets.count()
+    result = cli(*args)
+    assert result.exit_code == 1 and result.stderr.startswith("Error: at: ")
+    assert seeded.tickets.count() == before and seeded.tickets.get("T-2").version == 1

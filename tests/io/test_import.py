@@ -219,7 +219,7 @@ def test_ticket_update_only_changes_editable_fields(crm, tmp_path: Path) -> None
                         record_type="tickets", mode="update")
     assert ok.updated == 1 and crm.tickets.get(ticket.id).priority.value == "urgent"
     with pytest.raises(ImportRowsError) as info:
-        import_records(crm, csv_file(tmp_path, f"id,status\n{ticket.id},resolved\n"), record_type="tickets",
+        import_records(crm, csv_file(tmp_path, f"id,status\n{ticket.id},escalated\n"), record_type="tickets",
                        mode="update")
     assert info.value.problems[0][1].startswith("status: cannot be changed by an import")
 

@@ -34,14 +34,17 @@ customers = st.builds(
     external_ids=st.dictionaries(st.from_regex(r"[a-z]{1,6}", fullmatch=True), text, max_size=2),
     contacts=st.lists(contacts, max_size=3).map(tuple),
 )
-tickets = st.builds(
+SETTLED = ("resolved", "closed")
+tickets = st.sampled_from(list(TicketStatus)).flatmap(lambda status: st.builds(
     Ticket, id=ids("T"), customer_id=ids("C"), subject=text, priority=st.sampled_from(["low", "normal", "high", "urgent"]),
-    status=st.sampled_from(list(TicketStatus)), opened_at=moments, resolution_due_at=st.none() | moments,
+    status=st.just(status), opened_at=moments, resolution_due_at=st.none() | moments,
     steps=st.lists(st.builds(Step, at=moments, action=text, staff=opt_text), max_size=3).map(tuple),
-    resolution=st.none() | st.builds(Resolution, solution=text),
-    satisfaction=st.none() | st.builds(Satisfaction, score=st.integers(1, 5), comment=opt_text),
+    # only the states the verbs can reach: settled tickets have a resolution, only they are rated
+    resolution=st.builds(Resolution, solution=text) if status in SETTLED else st.none() | st.builds(Resolution, solution=text),
+    satisfaction=(st.none() | st.builds(Satisfaction, score=st.integers(1, 5), comment=opt_text))
+    if status in SETTLED else st.none(),
     reopen_count=st.integers(0, 5),
-)
+))
 interactions = st.builds(
     Interaction, id=ids("I"), customer_id=ids("C"), channel=st.sampled_from(["phone", "email", "meeting"]),
     direction=st.sampled_from(["inbound", "outbound"]), occurred_at=moments, summary=text,
@@ -85,6 +88,12 @@ def test_models_are_frozen():
         (lambda: Ticket(customer_id="C-1", subject="x", opened_at=datetime(2026, 1, 1)), "opened_at"),
         (lambda: Ticket(customer_id="X-1", subject="x", opened_at=datetime(2026, 1, 1, tzinfo=timezone.utc)), "id"),
         (lambda: Satisfaction(score=9), "score"),
+        (lambda: Ticket(customer_id="C-1", subject="x", status="closed",
+                        opened_at=datetime(2026, 1, 1, tzinfo=timezone.utc)), "resolution"),
+        (lambda: Ticket(customer_id="C-1", subject="x", reopen_count=-3,
+                        opened_at=datetime(2026, 1, 1, tzinfo=timezone.utc)), "reopen_count"),
+        (lambda: Ticket(customer_id="C-1", subject="x", satisfaction=Satisfaction(score=5),
+                        opened_at=datetime(2026, 1, 1, tzinfo=timezone.utc)), "satisfaction"),
         (lambda: Interaction(customer_id="C-1", channel="pigeon", summary="x",
                              occurred_at=datetime(2026, 1, 1, tzinfo=timezone.utc)), "channel"),
         (lambda: Interaction(customer_id="C-1", channel="phone", summary="x", follow_up_on="2026-01-01",

@@ -73,6 +73,11 @@ class Resolution:
     effect: str | None = attrs.field(default=None, converter=optional_text)
 
 
+def _not_negative(field: str, value: int) -> None:
+    if value < 0:
+        raise ValidationError(field, value, "cannot be negative")
+
+
 def _check_score(_inst: object, _attr: object, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
         raise ValidationError("score", value, "must be a whole number from 1 to 5")
@@ -122,7 +127,16 @@ class Ticket(Record):
     steps: tuple[Step, ...] = attrs.field(default=(), converter=tuple)
     resolution: Resolution | None = None
     satisfaction: Satisfaction | None = None
-    reopen_count: int = 0
+    reopen_count: int = attrs.field(default=0, validator=attrs.validators.and_(
+        attrs.validators.instance_of(int), lambda _i, _a, v: _not_negative("reopen_count", v)))
+
+    def __attrs_post_init__(self) -> None:
+        # The states the verbs can reach; an import or a script must not store others.
+        if self.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED) and self.resolution is None:
+            raise ValidationError("resolution", None, f"a {self.status} ticket needs a resolution")
+        if self.satisfaction is not None and self.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+            raise ValidationError("satisfaction", self.satisfaction.score,
+                                  f"only a resolved or closed ticket can be rated, not a {self.status} one")
 
     def overdue(self, now: datetime) -> list[str]:
         """Which SLA targets this ticket has missed as of ``now``: "response", "resolution", both or none.

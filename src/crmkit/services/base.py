@@ -29,7 +29,7 @@ BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "version"})
 def normalize_id(prefix: str, value: str | int, field: str = "id") -> str:
     """Accept ``C-12``, ``c-12``, ``12`` or ``12`` as int and return ``C-12``; ValidationError otherwise."""
     text = str(value).strip().upper()
-    if text.isdigit() and int(text) > 0:
+    if text.isascii() and text.isdigit() and int(text) > 0:
         return f"{prefix}-{int(text)}"
     match = ID_PATTERN.match(text)
     if not match or match.group(1) != prefix:

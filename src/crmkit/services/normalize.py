@@ -44,6 +44,10 @@ def normalize_phone(value: Any, region: str | None, field: str = "phone") -> str
 _RELATIVE_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+_WHEN_HELP = "is not a date or time (use YYYY-MM-DD, YYYY-MM-DDTHH:MM, now, today or 2h ago)"
+_DAY_HELP = "is not a date (use YYYY-MM-DD, today, tomorrow or +3d)"
+
+
 def parse_when(value: Any, now: datetime, field: str = "at") -> datetime:
     """Read a point in time as people write it; return an aware UTC datetime.
 
@@ -51,8 +55,16 @@ def parse_when(value: Any, now: datetime, field: str = "at") -> datetime:
     time), ``now``, ``today`` (local midnight), ``yesterday``, and offsets back
     in time such as ``2h ago``, ``3d ago``, ``-45m``.
     """
+    try:
+        return _when(value, now)
+    except (ValueError, OverflowError):  # out-of-range years and offsets, as well as bad text
+        raise ValidationError(field, value, _WHEN_HELP) from None
+
+
+def _when(value: Any, now: datetime) -> datetime:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc) if value.tzinfo else value.astimezone().astimezone(timezone.utc)
+        result = value if value.tzinfo else value.astimezone()
+        return result.astimezone(timezone.utc)
     text = str(value).strip().lower()
     if text == "now":
         return now
@@ -62,12 +74,7 @@ def parse_when(value: Any, now: datetime, field: str = "at") -> datetime:
     relative = _parse_relative(text)
     if relative is not None:
         return now - relative
-    try:
-        parsed = datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValidationError(
-            field, value, "is not a date or time (use YYYY-MM-DD, YYYY-MM-DDTHH:MM, now, today or 2h ago)"
-        ) from None
+    parsed = datetime.fromisoformat(str(value).strip())
     if parsed.tzinfo is None:
         parsed = parsed.astimezone()  # naive means the user's local time
     return parsed.astimezone(timezone.utc).replace(microsecond=0)
@@ -78,17 +85,22 @@ def parse_day(value: Any, now: datetime, field: str = "date") -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     text = str(value).strip().lower()
-    today = now.astimezone().date()
-    if text == "today":
-        return today
-    if text == "tomorrow":
-        return today + timedelta(days=1)
-    if text.startswith("+") and text.endswith("d") and text[1:-1].isdigit():
-        return today + timedelta(days=int(text[1:-1]))
     try:
+        today = now.astimezone().date()
+        if text == "today":
+            return today
+        if text == "tomorrow":
+            return today + timedelta(days=1)
+        if text.startswith("+") and text.endswith("d") and _is_number(text[1:-1]):
+            return today + timedelta(days=int(text[1:-1]))
         return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(field, value, "is not a date (use YYYY-MM-DD, today, tomorrow or +3d)") from None
+    except (ValueError, OverflowError):
+        raise ValidationError(field, value, _DAY_HELP) from None
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: ``"²".isdigit()`` is true but ``int("²")`` fails."""
+    return text.isascii() and text.isdigit()
 
 
 def _parse_relative(text: str) -> timedelta | None:
@@ -97,6 +109,6 @@ def _parse_relative(text: str) -> timedelta | None:
         return None
     number = body.rstrip("abcdefghijklmnopqrstuvwxyz ")
     unit = body[len(number):].strip()
-    if not number.isdigit() or unit not in _RELATIVE_UNITS:
+    if not _is_number(number) or unit not in _RELATIVE_UNITS:
         return None
     return timedelta(**{_RELATIVE_UNITS[unit]: int(number)})

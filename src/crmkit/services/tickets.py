@@ -11,10 +11,15 @@ import attrs
 from ..errors import TransitionError, ValidationError
 from ..models import Resolution, Satisfaction, Step, Ticket, TicketStatus
 from .base import Service, build, insert_records, save_record, stamp_new
+from ..models.convert import format_datetime
 from .normalize import parse_when
 
 S = TicketStatus
 OPEN_STATUSES = tuple(s.value for s in TicketStatus if s.is_open)
+#: What ``open`` accepts besides the customer and subject.
+OPENING_FIELDS = frozenset({"description", "category", "priority", "channel", "assignee", "department", "at"})
+#: How far ahead of the clock a given time may be (clocks of two machines differ a little).
+CLOCK_SKEW = timedelta(minutes=5)
 
 #: Which status may follow which; anything else is a TransitionError.
 TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
@@ -43,7 +48,12 @@ class TicketService(Service[Ticket]):
 
         Keywords: description, category (one of the profile's), priority,
         channel, assignee (the ticket starts ``assigned``), department, ``at``.
+        Status, steps, resolution and the rest change only through the verbs.
         """
+        for key in values:
+            if key not in OPENING_FIELDS:
+                raise ValidationError("field", key, f"cannot be set when opening a ticket; use the ticket verbs "
+                                                    f"(allowed: {', '.join(sorted(OPENING_FIELDS))})")
         return self.open_many([{"customer_id": customer_id, "subject": subject, **values}])[0]
 
     def open_many(self, rows: Iterable[Mapping[str, Any]], *, keep_ids: bool = False) -> list[Ticket]:
@@ -64,6 +74,8 @@ class TicketService(Service[Ticket]):
         values["customer_id"] = self.crm.customers.get(values["customer_id"]).id
         at = values.pop("at", None) or values.get("opened_at") or now
         values["opened_at"] = parse_when(at, now, "at")
+        if values["opened_at"] > now + CLOCK_SKEW:
+            raise ValidationError("at", at, "is in the future")
         values["category"] = self.crm.profile.check_category(values.get("category"))
         if values.get("assignee") and not values.get("status"):
             values["status"] = S.ASSIGNED
@@ -104,7 +116,7 @@ class TicketService(Service[Ticket]):
             old = self.get(ticket_id)
             if old.status.is_closed:
                 raise TransitionError("status", old.status.value, f"{old.id} is {old.status}; reopen it first")
-            when = self._when(at)
+            when = self._when(at, old)
             step = build(Step, {"at": when, "staff": staff or self.crm.actor, "action": action, "result": result})
             new = attrs.evolve(old, steps=(*old.steps, step))
             if new.first_response_at is None:
@@ -143,9 +155,8 @@ class TicketService(Service[Ticket]):
             raise TransitionError("solution", solution, "is required to resolve a ticket")
         resolution = build(Resolution, {"solution": solution, "effect": effect,
                                         "resolved_by": resolved_by or self.crm.actor})
-        when = self._when(at)
         return self._transition(ticket_id, S.RESOLVED, "ticket.resolved", at=at, resolution=resolution,
-                                resolved_at=when)
+                                stamp="resolved_at")
 
     def close(self, ticket_id: str | int, *, at: Any = None) -> Ticket:
         """Close a resolved ticket. Closing one that was never resolved is a TransitionError."""
@@ -153,14 +164,13 @@ class TicketService(Service[Ticket]):
         if ticket.status is not S.RESOLVED:
             raise TransitionError("status", ticket.status.value,
                                   f"cannot close {ticket.id}: it is {ticket.status}, resolve it first")
-        return self._transition(ticket.id, S.CLOSED, "ticket.closed", at=at, closed_at=self._when(at))
+        return self._transition(ticket.id, S.CLOSED, "ticket.closed", at=at, stamp="closed_at")
 
     def reject(self, ticket_id: str | int, *, reason: str, at: Any = None) -> Ticket:
         """Close without doing the work (spam, out of scope); a reason is required."""
         if not reason or not reason.strip():
             raise ValidationError("reason", reason, "is required to reject a ticket")
-        return self._transition(ticket_id, S.REJECTED, "ticket.rejected", at=at, note=reason,
-                                closed_at=self._when(at))
+        return self._transition(ticket_id, S.REJECTED, "ticket.rejected", at=at, note=reason, stamp="closed_at")
 
     def mark_duplicate(self, ticket_id: str | int, *, of: str | int, at: Any = None) -> Ticket:
         """Close as a duplicate of another ticket of the same customer."""
@@ -171,14 +181,14 @@ class TicketService(Service[Ticket]):
         if original.customer_id != ticket.customer_id:
             raise ValidationError("of", original.id, f"belongs to {original.customer_id}, not {ticket.customer_id}")
         return self._transition(ticket.id, S.DUPLICATE, "ticket.duplicate", at=at, note=original.id,
-                                closed_at=self._when(at))
+                                stamp="closed_at")
 
     def reopen(self, ticket_id: str | int, *, reason: str | None = None, at: Any = None) -> Ticket:
         """Reopen a resolved or closed ticket; the resolution is cleared and the SLA restarts from now."""
         ticket = self.get(ticket_id)
         if ticket.status.is_open:
             raise TransitionError("status", ticket.status.value, f"{ticket.id} is still open")
-        when = self._when(at)
+        when = self._when(at, ticket)
         target = self.crm.profile.sla_target(ticket.priority.value)
         due = {} if target is None else {"resolution_due_at": when + timedelta(hours=target.resolution_hours)}
         return self._transition(
@@ -198,7 +208,7 @@ class TicketService(Service[Ticket]):
                 value = int(str(score).strip())
             except ValueError:
                 raise ValidationError("score", score, "must be a whole number from 1 to 5") from None
-            satisfaction = build(Satisfaction, {"score": value, "comment": comment, "at": self._when(at)})
+            satisfaction = build(Satisfaction, {"score": value, "comment": comment, "at": self._when(at, old)})
             return self._save(old, attrs.evolve(old, satisfaction=satisfaction), "ticket.rated")
 
     def update(self, ticket_id: str | int, *, expected_version: int | None = None, **changes: Any) -> Ticket:
@@ -214,9 +224,7 @@ class TicketService(Service[Ticket]):
             old = self.get(ticket_id)
             if "category" in changes:
                 changes["category"] = self.crm.profile.check_category(changes["category"])
-            new = attrs.evolve(old, **changes)
-            if new.priority != old.priority:
-                new = self._with_due_times(new, new.opened_at)
+            new = _with_priority_targets(old, attrs.evolve(old, **changes), self.crm.profile)
             return self._save(old, new, "ticket.updated", expected_version=expected_version)
 
     def note_response(self, ticket_id: str, at: datetime) -> None:
@@ -229,29 +237,42 @@ class TicketService(Service[Ticket]):
 
     def overdue(self, *, at: Any = None, where: Any = None, sort: Any = None, limit: int | None = None) -> list[Ticket]:
         """Open tickets past a response or resolution due time as of ``at`` (default now)."""
-        now = self._when(at)
+        now = self.crm.now() if at is None else parse_when(at, self.crm.now(), "at")
         candidates = self.find(where, sort=sort or "resolution_due_at", **{"status": list(OPEN_STATUSES)})
         late = [t for t in candidates if t.overdue(now)]
         return late[: self._limit(limit)] if limit is not None else late
 
     # -- internals ---------------------------------------------------------------
 
-    def _when(self, at: Any) -> datetime:
+    def _when(self, at: Any, ticket: Ticket) -> datetime:
+        """The time of an action on ``ticket``: not in the future, not before the ticket's last milestone."""
         now = self.crm.now()
-        return now if at is None else parse_when(at, now, "at")
+        if at is None:
+            return now
+        when = parse_when(at, now, "at")
+        if when > now + CLOCK_SKEW:
+            raise ValidationError("at", at, "is in the future")
+        milestones = [t for t in (ticket.opened_at, ticket.resolved_at, ticket.closed_at, ticket.sla_paused_since)
+                      if t is not None]
+        latest = max(milestones)
+        if when < latest:
+            raise ValidationError("at", at, f"is before {ticket.id}'s last milestone ({format_datetime(latest)})")
+        return when
 
     def _transition(self, ticket_id: str | int, status: TicketStatus, event_type: str, *, at: Any = None,
-                    note: str | None = None, reopening: bool = False, **changes: Any) -> Ticket:
+                    note: str | None = None, reopening: bool = False, stamp: str | None = None,
+                    **changes: Any) -> Ticket:
         with self.crm.transaction():
             old = self.get(ticket_id)
             if not reopening and status not in TRANSITIONS[old.status]:
                 raise TransitionError("status", old.status.value,
                                       f"{old.id} cannot go from {old.status} to {status}")
-            when = self._when(at)
+            when = self._when(at, old)
+            if stamp:
+                changes[stamp] = when
             new = attrs.evolve(old, status=status, **changes)
             new = _move_sla_clock(old, new, when)
-            if "priority" in changes and new.priority != old.priority:
-                new = self._with_due_times(new, new.opened_at)
+            new = _with_priority_targets(old, new, self.crm.profile)
             return self._save(old, new, event_type, note=note)
 
     def _save(self, old: Ticket, new: Ticket, event_type: str, *, note: str | None = None,
@@ -276,3 +297,23 @@ def _move_sla_clock(old: Ticket, new: Ticket, when: datetime) -> Ticket:
 
 
 __all__ = ["OPEN_STATUSES", "TRANSITIONS", "TicketService"]
+
+
+def _with_priority_targets(old: Ticket, new: Ticket, profile: Any) -> Ticket:
+    """After a priority change, move each due time by the difference between the two targets.
+
+    Shifting (rather than counting again from the opening) keeps the credit a
+    ticket earned while paused and the fresh start it got when reopened.
+    """
+    if new.priority == old.priority:
+        return new
+    before, after = profile.sla_target(old.priority.value), profile.sla_target(new.priority.value)
+    if before is None or after is None:
+        return new
+    response_shift = timedelta(hours=after.first_response_hours - before.first_response_hours)
+    resolution_shift = timedelta(hours=after.resolution_hours - before.resolution_hours)
+    return attrs.evolve(
+        new,
+        response_due_at=new.response_due_at + response_shift if new.response_due_at else None,
+        resolution_due_at=new.resolution_due_at + resolution_shift if new.resolution_due_at else None,
+    )
