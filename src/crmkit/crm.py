@@ -183,6 +183,10 @@ def open(url: str | Path | None = None, profile: str | None = None, *, pm: plugg
         chosen = registry(pm, "profile").get(stored_profile or wanted or "generic", "profile")
         region = region or storage.get_meta("region") or location.settings.get("region") \
             or os.environ.get("CRMKIT_REGION")
+        if region is not None:
+            if not isinstance(region, str) or len(region.strip()) != 2 or not region.strip().isalpha():
+                raise ValidationError("region", region, "must be a two-letter country code, like GB")
+            region = region.strip().upper()
     except BaseException:
         storage.close()
         raise

@@ -81,11 +81,20 @@ def test_history_formats(cli, seeded, fmt, check):
     assert rows[1]["by"] == "tester" and rows[1]["at"].endswith("Z")
 
 
+def _next_minute():
+    from datetime import datetime, timedelta, timezone
+
+    # after the seeded customer was created, within the clock skew crmkit allows
+    return (datetime.now(timezone.utc) + timedelta(minutes=1)).replace(second=0, microsecond=0)
+
+
 def test_history_table(cli, seeded, check):
-    check.ok(cli("lifecycle", "move", "C-1", "customer", "--at", "2030-01-02T03:04", "--reason", "bought"))
+    at = _next_minute()
+    check.ok(cli("lifecycle", "move", "C-1", "customer", "--at", at.strftime("%Y-%m-%dT%H:%M"), "--reason", "bought"))
     lines = check.ok(cli("lifecycle", "history", "C-1")).stdout.splitlines()
     assert lines[0].split() == ["from", "to", "at", "by", "reason"]
-    assert lines[-1].split() == ["lead", "customer", "2030-01-02", "03:04", "tester", "bought"]
+    assert lines[-1].split() == ["lead", "customer", at.strftime("%Y-%m-%d"), at.strftime("%H:%M"), "tester",
+                                 "bought"]
 
 
 def test_tables_show_local_time(cli, seeded, check):
@@ -94,7 +103,11 @@ def test_tables_show_local_time(cli, seeded, check):
 
     os.environ["TZ"] = "Europe/Oslo"  # isolated_env puts the old value back
     time.tzset()
-    check.ok(cli("lifecycle", "move", "C-1", "customer", "--at", "2030-01-02T03:04:00+00:00"))
-    assert check.ok(cli("lifecycle", "history", "C-1")).stdout.splitlines()[-1].split()[2:4] == ["2030-01-02", "04:04"]
+    at = _next_minute()
+    check.ok(cli("lifecycle", "move", "C-1", "customer", "--at", at.isoformat()))
+    local = at.astimezone()
+    shown = check.ok(cli("lifecycle", "history", "C-1")).stdout.splitlines()[-1].split()[2:4]
+    assert shown == [local.strftime("%Y-%m-%d"), local.strftime("%H:%M")]
+    assert local.utcoffset() != at.utcoffset()  # Oslo is never UTC, so the table really converted
     data = check.parse(cli("lifecycle", "history", "C-1", "--format", "json"), "json")
-    assert data[-1]["at"] == "2030-01-02T03:04:00Z"  # machine formats stay UTC
+    assert data[-1]["at"] == at.strftime("%Y-%m-%dT%H:%M:%SZ")  # machine formats stay UTC

@@ -13,6 +13,8 @@ from crmkit.models import from_doc, to_doc
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30).filter(lambda s: s.strip() == s and s)
 opt_text = st.none() | text
+# list items (tags, topics) cannot hold ';', the CSV list separator
+item = text.filter(lambda s: ";" not in s)
 moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1),
                        timezones=st.just(timezone.utc)).map(lambda d: d.replace(microsecond=0))
 ids = lambda p: st.integers(1, 10**9).map(lambda n: f"{p}-{n}")  # noqa: E731
@@ -26,7 +28,7 @@ customers = st.builds(
     kind=st.sampled_from(["person", "company"]), name=text, company=opt_text,
     emails=st.lists(emails, max_size=3, unique=True).map(tuple), phones=st.lists(phones, max_size=2, unique=True).map(tuple),
     address=st.none() | st.builds(Address, city=opt_text, country=opt_text),
-    tags=st.lists(text, max_size=4, unique=True).map(tuple), stage=text,
+    tags=st.lists(item, max_size=4, unique=True).map(tuple), stage=text,
     stage_history=st.lists(stage_changes, max_size=3).map(tuple),
     fields=st.dictionaries(st.from_regex(r"[a-z_]{1,10}", fullmatch=True),
                            st.none() | st.integers() | text | st.booleans(), max_size=3),
@@ -48,7 +50,7 @@ tickets = st.sampled_from(list(TicketStatus)).flatmap(lambda status: st.builds(
 interactions = st.builds(
     Interaction, id=ids("I"), customer_id=ids("C"), channel=st.sampled_from(["phone", "email", "meeting"]),
     direction=st.sampled_from(["inbound", "outbound"]), occurred_at=moments, summary=text,
-    topics=st.lists(text, max_size=3, unique=True).map(tuple), follow_up_on=st.none() | st.dates(),
+    topics=st.lists(item, max_size=3, unique=True).map(tuple), follow_up_on=st.none() | st.dates(),
     ticket_id=st.none() | ids("T"),
 )
 
@@ -123,3 +125,16 @@ def test_follow_up_dates_round_trip():
     interaction = Interaction(customer_id="C-1", channel="phone", summary="x", follow_up_on=date(2026, 2, 3),
                               occurred_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
     assert to_doc(interaction)["follow_up_on"] == "2026-02-03"
+
+
+@pytest.mark.parametrize("tags", [["a; b"], [{"a": 2}], [["x"]], 5])
+def test_list_items_are_plain_text_without_the_csv_separator(tags):
+    with pytest.raises(ValidationError):
+        Customer(name="A", tags=tags)
+
+
+def test_contact_primary_reads_text_as_a_bool():
+    assert Contact(name="X", primary="no").primary is False
+    assert Contact(name="X", primary="yes").primary is True
+    with pytest.raises(ValidationError):
+        Contact(name="X", primary="maybe")

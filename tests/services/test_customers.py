@@ -156,3 +156,50 @@ def test_on_event_runs_after_commit_only(crm):
             crm.customers.add("C")
             crm.customers.add("D", emails=["bad"])
     assert len(seen) == 2 and crm.customers.count() == 2
+
+
+@pytest.mark.parametrize("call", [
+    lambda crm: crm.customers.add("A", address="Leeds"),
+    lambda crm: crm.customers.add("A", consent="email"),
+    lambda crm: crm.customers.add("A", contacts=["x"]),
+    lambda crm: crm.customers.add("A", external_ids=["x"]),
+    lambda crm: crm.customers.add_many(["x"]),
+    lambda crm: crm.customers.add("A", stage=5),
+    lambda crm: crm.customers.add("A", id="C-77"),
+    lambda crm: crm.customers.add("A", tags=[{"a": 2}]),
+    lambda crm: crm.customers.add("A", emails=["a@x.com", "A@x.com"]),
+    lambda crm: crm.customers.find_by_email(None),
+    lambda crm: crm.customers.find(5),
+    lambda crm: crm.customers.find(b"stage=lead"),
+    lambda crm: crm.customers.find(sort=5),
+    lambda crm: crm.customers.find(sort="bogus"),
+    lambda crm: crm.customers.find(limit="3"),
+    lambda crm: crm.lifecycle.move("C-1", None),
+    lambda crm: crm.customers.update("C-1", name="B", expected_version="1"),
+])
+def test_wrong_python_input_is_a_validation_error(crm, ann, call):
+    before = crm.stats()
+    with pytest.raises(ValidationError):
+        call(crm)
+    assert crm.stats() == before
+
+
+def test_sort_errors_name_sort(crm):
+    with pytest.raises(ValidationError) as err:
+        crm.customers.find(sort="bogus")
+    assert err.value.field == "sort"
+    assert [c.name for c in crm.customers.find(sort=["-name"])] == []
+
+
+def test_unknown_region_is_named(tmp_path):
+    import crmkit
+    from crmkit.plugins import make_plugin_manager
+
+    with pytest.raises(ValidationError) as err:
+        crmkit.open("memory://", pm=make_plugin_manager(entrypoints=False), region="Norway")
+    assert err.value.field == "region"
+    crm = crmkit.open("memory://", pm=make_plugin_manager(entrypoints=False), region="zz")
+    assert crm.region == "ZZ"
+    with pytest.raises(ValidationError) as err:
+        crm.customers.add("U", phones=["0113 496 0101"])
+    assert err.value.field == "region"

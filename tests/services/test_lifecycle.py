@@ -41,6 +41,9 @@ def test_same_stage_unknown_stage_and_backdating(crm, ann, clock):
         crm.lifecycle.move(ann.id, "prospect")
     with pytest.raises(TransitionError):
         crm.lifecycle.move(ann.id, "customer", at="2001-01-01")
+    with pytest.raises(ValidationError, match="in the future"):
+        crm.lifecycle.move(ann.id, "customer", at="2099-01-01")
+    clock.advance(hours=2)
     moved = crm.lifecycle.move(ann.id, "customer", at="2026-03-02T10:00:00+00:00")
     assert moved.stage_history[-1].at.hour == 10
 

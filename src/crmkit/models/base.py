@@ -72,10 +72,19 @@ def text_tuple(value: Any) -> tuple[str, ...]:
     """Accept one string or an iterable of strings; strip and drop empties, keep order, no repeats."""
     if value is None:
         return ()
+    if not isinstance(value, (str, list, tuple)):
+        raise ValidationError("list", value, "must be text or a list of text")
     items = [value] if isinstance(value, str) else list(value)
     seen: dict[str, None] = {}
     for item in items:
+        if item is None:
+            continue
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise ValidationError("list item", item, "must be text")
         text = str(item).strip()
+        if ";" in text:
+            # "; " joins list items in CSV exports: an item holding it would split on the way back
+            raise ValidationError("list item", text, "cannot contain ';'")
         if text:
             seen.setdefault(text, None)
     return tuple(seen)

@@ -15,6 +15,7 @@ from .base import (
     aware,
     enum_converter,
     optional_text,
+    parse_bool,
     record_id,
     required_text,
     text_tuple,
@@ -82,7 +83,7 @@ class Contact:
         default=None, converter=optional_text, metadata={SENSITIVE: True}
     )
     role: str | None = attrs.field(default=None, converter=optional_text)
-    primary: bool = False
+    primary: bool = attrs.field(default=False, converter=lambda v: parse_bool("primary", v, empty=False))
 
 
 @attrs.frozen(kw_only=True)

@@ -14,7 +14,7 @@ from ..errors import Conflict, NotFound, ValidationError
 from ..models import Event, Record, StrEnum, from_doc, to_doc, utcnow
 from ..models.base import ID_PATTERN, parse_bool
 from ..models.convert import format_datetime
-from ..storage.query import And, Filter, SortKey, bind_filter, parse_sort, parse_where, where_from_kwargs
+from ..storage.query import And, Compare, Exists, Filter, In, Not, Or, SortKey, bind_filter, parse_sort, parse_where, where_from_kwargs
 from .normalize import parse_when
 
 if TYPE_CHECKING:
@@ -116,6 +116,8 @@ class Service(Generic[M]):
 
     @staticmethod
     def _limit(limit: int | None) -> int | None:
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise ValidationError("limit", limit, "must be a whole number")
         if limit is not None and limit < 0:
             raise ValidationError("limit", limit, "must be zero or more")
         return limit
@@ -123,6 +125,8 @@ class Service(Generic[M]):
     def compile_where(self, where: str | Filter | None, **equals: Any) -> Filter | None:
         """Parse and check a filter against this record type: unknown fields and bad values are errors."""
         parts = []
+        if where is not None and not isinstance(where, (str, *FILTER_TYPES)):
+            raise ValidationError("where", where, "must be filter text such as 'stage=lead' or a Filter")
         if isinstance(where, str):
             where = parse_where(where) if where.strip() else None
         if where is not None:
@@ -138,13 +142,28 @@ class Service(Generic[M]):
     def compile_sort(self, sort: str | Sequence[SortKey] | None) -> tuple[SortKey, ...]:
         if sort is None or sort == "":
             return ()
-        keys = parse_sort(sort) if isinstance(sort, str) else tuple(sort)
-        return tuple(SortKey(self._resolve_path(key.path)[0], key.descending) for key in keys)
+        if isinstance(sort, str):
+            keys = parse_sort(sort)
+        elif isinstance(sort, (list, tuple)):
+            keys = tuple(k for item in sort for k in (parse_sort(item) if isinstance(item, str) else (item,)))
+        else:
+            raise ValidationError("sort", sort, "must be text such as '-opened_at,name'")
+        result = []
+        for key in keys:
+            if not isinstance(key, SortKey):
+                raise ValidationError("sort", key, "must be text such as '-opened_at,name'")
+            try:
+                result.append(SortKey(self._resolve_path(key.path)[0], key.descending))
+            except ValidationError as err:
+                raise ValidationError("sort", ".".join(key.path), err.reason) from None
+        return tuple(result)
 
     def _resolve_path(self, path: tuple[str, ...]) -> tuple[tuple[str, ...], Any]:
         head = self.aliases.get(path[0], path[0])
         return resolve_model_path(self.model, (head, *path[1:]), self.crm)
 
+
+FILTER_TYPES = (Compare, In, Exists, And, Or, Not)
 
 # -- where-clause typing -----------------------------------------------------------
 
@@ -279,6 +298,8 @@ def stamp_new(crm: CRM, records: Sequence[M], *, keep_ids: bool = False) -> list
     numbers = iter(crm.storage.next_ids(prefix, len(fresh)) if fresh else ())
     result = []
     for record in records:
+        if record.id and not keep_ids:
+            raise ValidationError("id", record.id, "is given by crmkit; leave it out (imports can keep ids)")
         if keep_ids and record.id:
             crm.storage.bump_id(prefix, int(record.id.split("-")[1]))
             result.append(
@@ -318,6 +339,8 @@ def save_record(
     *, expected_version: int | None = None, customer_id: str | None = None, note: str | None = None,
 ) -> M:
     """Write ``new`` over ``old`` if nobody changed it meanwhile, with one event; return the stored record."""
+    if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
+        raise ValidationError("version", expected_version, "must be a whole number")
     if expected_version is not None and expected_version != old.version:
         raise Conflict(old.id, f"changed by someone else (you have version {expected_version}, "
                                f"the store has {old.version}); reload and try again")

@@ -73,7 +73,10 @@ class CustomerService(Service[Customer]):
 
     def build(self, row: Mapping[str, Any], *, base: Customer | None = None) -> Customer:
         """Validate and normalise input values into a Customer (not stored). ``base`` is the record being edited."""
+        if not isinstance(row, Mapping):
+            raise ValidationError("customer", row, "must be a mapping of field names to values")
         values = dict(row)
+        _check_shapes(values)
         region = self.crm.region
         if "email" in values:
             values["emails"] = [*values.get("emails", ()), values.pop("email")]
@@ -136,7 +139,7 @@ class CustomerService(Service[Customer]):
             for email in record.emails:
                 key = email.casefold()
                 if key in wanted:
-                    raise Conflict(record.name, f"email {email} appears twice in this batch")
+                    raise ValidationError("email", email, f"is given twice (for {wanted[key]})")
                 wanted[key] = record.name
         if not wanted:
             return
@@ -151,6 +154,8 @@ class CustomerService(Service[Customer]):
 
     def find_by_email(self, email: str) -> Customer | None:
         """The customer with this email address (any of theirs), or None."""
+        if not isinstance(email, str):
+            raise ValidationError("email", email, "must be text")
         found = self.find(Compare(("emails",), "=", email.strip()), limit=1)
         return found[0] if found else None
 
@@ -273,3 +278,23 @@ def _known(values: Mapping[str, Any]) -> dict[str, Any]:
         if key not in known or key in ("id", "created_at", "updated_at", "version"):
             raise ValidationError("field", key, "is not a field of customer that can be changed")
     return dict(values)
+
+
+#: Input shapes that the structured customer fields accept (anything else is a ValidationError, not a crash).
+_SHAPES: dict[str, tuple[type, ...]] = {
+    "name": (str,), "stage": (str,), "address": (Mapping, Address, type(None)),
+    "consent": (Mapping, Consent, type(None)), "contacts": (list, tuple), "external_ids": (Mapping,),
+    "fields": (Mapping,), "stage_history": (list, tuple),
+}
+
+
+def _check_shapes(values: Mapping[str, Any]) -> None:
+    for key, kinds in _SHAPES.items():
+        if key in values and not isinstance(values[key], kinds):
+            raise ValidationError(key, values[key], f"has the wrong shape ({type(values[key]).__name__})")
+    for item in values.get("contacts") or ():
+        if not isinstance(item, (Mapping, Contact)):
+            raise ValidationError("contacts", item, "each contact must be a mapping of its fields")
+    for system, number in (values.get("external_ids") or {}).items():
+        if not isinstance(number, str) or not isinstance(system, str):
+            raise ValidationError(f"external_ids.{system}", number, "must be text")

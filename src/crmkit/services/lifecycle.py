@@ -7,10 +7,11 @@ from typing import Any
 
 import attrs
 
-from ..errors import TransitionError
+from ..errors import TransitionError, ValidationError
+from ..models.convert import format_datetime
 from ..models import Customer, StageChange
 from .base import save_record
-from .normalize import parse_when
+from .normalize import CLOCK_SKEW, parse_when
 
 
 class LifecycleService:
@@ -32,6 +33,8 @@ class LifecycleService:
         crm = self.crm
         with crm.transaction():
             old = crm.customers.get(customer_id)
+            if not isinstance(stage, str):
+                raise ValidationError("stage", stage, "must be a stage name")
             target = crm.profile.check_stage(stage)
             if target == old.stage:
                 raise TransitionError("stage", stage, f"{old.id} is already {target}")
@@ -42,9 +45,12 @@ class LifecycleService:
                                                       f"(allowed: {options}; use force to correct)")
             now = crm.now()
             when = now if at is None else parse_when(at, now, "at")
+            if when > now + CLOCK_SKEW:
+                raise ValidationError("at", at, "is in the future")
             if old.stage_history and when < old.stage_history[-1].at:
-                raise TransitionError("at", at, f"is before {old.id}'s last stage change "
-                                                 f"({old.stage_history[-1].at.isoformat()})")
+                raise TransitionError("at", at if at is not None else format_datetime(when),
+                                      f"is before {old.id}'s last stage change "
+                                      f"({format_datetime(old.stage_history[-1].at)})")
             if force and target not in allowed:
                 reason = f"forced: {reason}" if reason else "forced"
             change = StageChange(from_stage=old.stage or None, to_stage=target, at=when, by=by or crm.actor,

@@ -31,6 +31,8 @@ def normalize_phone(value: Any, region: str | None, field: str = "phone") -> str
     import phonenumbers
 
     text = str(value).strip()
+    if region and region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError("region", region, "is not a country code phone numbers know (like GB, NO, US)")
     try:
         number = phonenumbers.parse(text, region.upper() if region else None)
     except phonenumbers.NumberParseException:
@@ -40,6 +42,9 @@ def normalize_phone(value: Any, region: str | None, field: str = "phone") -> str
         raise ValidationError(field, value, "is not a possible phone number for its country")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
+
+#: How far ahead of this machine's clock a given time may be (two machines' clocks differ a little).
+CLOCK_SKEW = timedelta(minutes=5)
 
 _RELATIVE_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 

@@ -12,14 +12,13 @@ from ..errors import TransitionError, ValidationError
 from ..models import Resolution, Satisfaction, Step, Ticket, TicketStatus
 from .base import Service, build, insert_records, save_record, stamp_new
 from ..models.convert import format_datetime
-from .normalize import parse_when
+from .normalize import CLOCK_SKEW, parse_when
 
 S = TicketStatus
 OPEN_STATUSES = tuple(s.value for s in TicketStatus if s.is_open)
 #: What ``open`` accepts besides the customer and subject.
 OPENING_FIELDS = frozenset({"description", "category", "priority", "channel", "assignee", "department", "at"})
-#: How far ahead of the clock a given time may be (clocks of two machines differ a little).
-CLOCK_SKEW = timedelta(minutes=5)
+
 
 #: Which status may follow which; anything else is a TransitionError.
 TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
