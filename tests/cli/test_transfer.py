@@ -140,3 +140,80 @@ def test_progress_only_on_a_terminal_for_big_files(cli, tmp_path, monkeypatch, t
     assert ("importing big.csv" in result.stderr) is shown
     exported = check.ok(cli("export", "customers", "-o", "out.csv"))
     assert ("exporting customers" in exported.stderr) is shown
+
+
+# -- refusals that protect the store and catch a file that does not fit ------------------
+
+
+@pytest.fixture
+def store_folder(cli, tmp_path, check):
+    """A folder with crmkit.toml naming crm.json beside it (the working directory), and one customer."""
+    (tmp_path / "crmkit.toml").write_text('[crmkit]\ndb = "crm.json"\n')
+    check.ok(cli("customer", "add", "--name", "Ann Lee", "--email", "ann@example.com", db=None))
+    assert (tmp_path / "crm.json").is_file()
+    return tmp_path
+
+
+@pytest.mark.parametrize("args", [
+    ("export", "customers", "--format", "json", "-o", "crm.json"),
+    ("export", "all", "--format", "json", "-o", "crm.json"),
+    ("export", "customers", "-o", "crm.json.lock"),
+    ("export", "customers", "--format", "jsonl", "-o", "crmkit.toml"),
+    ("export", "customers", "-o", "crm.json.d/customers.csv"),
+])
+def test_export_never_writes_over_the_store_or_its_settings(cli, store_folder, check, args):
+    before = {name: check.digest(store_folder / name) for name in ("crm.json", "crmkit.toml")}
+    error = check.failed(cli(*args, db=None), 1, "output")
+    assert "is the store itself" in error or "settings" in error
+    assert {name: check.digest(store_folder / name) for name in before} == before
+    assert not list(store_folder.glob(".*crmkit-tmp"))
+    assert check.ok(cli("customer", "list", "--format", "json", db=None)).stdout.count("Ann Lee") == 1
+
+
+def test_export_all_csv_refuses_the_store_data_directory(cli, store_folder, check):
+    before = check.digest(store_folder / "crm.json")
+    (store_folder / "crm.json.d").mkdir()
+    check.failed(cli("export", "all", "--format", "csv", "-o", "crm.json.d", db=None), 1, "is the store itself")
+    assert list((store_folder / "crm.json.d").iterdir()) == []
+    assert check.digest(store_folder / "crm.json") == before
+
+
+def test_rejects_file_is_never_the_store(cli, store_folder, check):
+    before = check.digest(store_folder / "crm.json")
+    (store_folder / "broken.csv").write_text(BROKEN)
+    check.failed(cli("import", "broken.csv", "--skip-invalid", "--rejects", "crm.json", db=None), 1,
+                 "is the store itself")
+    assert check.digest(store_folder / "crm.json") == before
+
+
+def test_export_by_db_option_refuses_the_store_path(cli, seeded, store_path, check):
+    before = check.digest(store_path)
+    check.failed(cli("export", "tickets", "--format", "json", "-o", str(store_path)), 1, "is the store itself")
+    assert check.digest(store_path) == before
+
+
+def test_mistyped_map_column_is_refused_before_anything_is_written(cli, tmp_path, store_path, check):
+    (tmp_path / "m.csv").write_text("Customer,E-mail\nAnn,ann@example.com\n")
+    error = check.failed(cli("import", "m.csv", "--map", "Customer=name", "--map", "E-mial=emails"), 1,
+                         "map: no such column in the file; columns are: Customer, E-mail")
+    assert "E-mial" in error and not store_path.exists()
+
+
+def test_header_only_csv_with_unknown_columns_fails(cli, tmp_path, store_path, check):
+    (tmp_path / "x.csv").write_text("bogus,wat\n")
+    check.failed(cli("import", "x.csv", "--type", "customers"), 1, "unknown columns: bogus, wat")
+    assert not store_path.exists()
+
+
+def test_preset_for_another_file_is_refused(cli, tmp_path, store_path, check):
+    (tmp_path / "Account.csv").write_text("Id,Name,Phone,BillingCity\n001A,Acme,+4722334455,Oslo\n")
+    check.failed(cli("import", "Account.csv", "--preset", "salesforce-contacts"), 1,
+                 "does not look like a salesforce-contacts export", "FirstName, LastName")
+    assert not store_path.exists()
+
+
+def test_foreign_json_object_says_what_it_found(cli, tmp_path, store_path, check):
+    (tmp_path / "Contacts.sobject-tree.json").write_text('{"records": [{"LastName": "Lee"}]}')
+    error = check.failed(cli("import", "Contacts.sobject-tree.json", "--preset", "salesforce-contacts"), 1,
+                         "'records'", "a list of records", "customers/interactions/tickets/events")
+    assert "several record types" not in error and not store_path.exists()

@@ -135,3 +135,10 @@ def test_empty_file_and_duplicate_header_are_file_errors() -> None:
         read("")
     with pytest.raises(ValidationError, match="twice"):
         read("a,b,a\n1,2,3\n")
+
+
+def test_reader_returns_the_header_so_a_file_without_rows_can_be_checked() -> None:
+    reader = read_csv(io.StringIO("name;E-mail\n"))
+    with pytest.raises(StopIteration) as info:
+        next(reader)
+    assert info.value.value == ["name", "E-mail"]

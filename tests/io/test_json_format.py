@@ -87,3 +87,14 @@ def test_jsonl_all_shape() -> None:
     read = list(read_jsonl_all(io.StringIO(buf.getvalue() + '{"oops": 1}\n')))
     assert read[:2] == [("customers", 1, DOCS[0]), ("tickets", 2, {"id": "T-1"})]
     assert read[2][0] == "" and ROW_ERROR in read[2][2]
+
+
+def test_json_reader_names_what_a_foreign_object_holds() -> None:
+    with pytest.raises(ValidationError) as info:
+        list(read_json(io.StringIO('{"records": [{"LastName": "Lee"}]}')))
+    assert info.value.reason.startswith("holds one JSON object with the keys 'records', not records crmkit can read")
+    assert "a list of records" in info.value.reason and "customers/interactions/tickets/events keys" in info.value.reason
+    with pytest.raises(ValidationError, match="holds an empty JSON object"):
+        list(read_json(io.StringIO("{}")))
+    with pytest.raises(ValidationError, match="list of records of one type"):
+        list(read_json_all(io.StringIO("[]")))

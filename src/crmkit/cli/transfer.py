@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,28 +58,6 @@ def _count_lines(path: Path) -> int:
         return sum(1 for _ in fp)
 
 
-@contextmanager
-def _output(target: str) -> Iterator[IO[str]]:
-    """Stdout for ``-``; otherwise a temp file renamed over ``target`` only when the export succeeds."""
-    if target == "-":
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    path = Path(target)
-    temp = path.with_name(f".{path.name}.crmkit-tmp")
-    try:
-        # newline="": the csv writer chooses line endings, even inside quoted cells.
-        fp = temp.open("w", encoding="utf-8", newline="")
-    except OSError as err:
-        raise click.FileError(target, hint=err.strerror) from None
-    try:
-        with fp:
-            yield fp
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
-
-
 @click.command("export")
 @click.argument("record_type", type=click.Choice(RECORD_TYPES), default="customers")
 @click.option("--format", "fmt", default="csv", show_default=True, metavar="FORMAT",
@@ -108,10 +85,18 @@ def export(app: AppContext, record_type: str, fmt: str, output: str, where: str 
         counts = transfer.export_all_to_dir(app.crm, folder, format=fmt)
         click.echo(f"exported {', '.join(f'{n} {kind}' for kind, n in counts.items())} to {folder}", err=True)
         return
+    # Before anything is opened: never write over the store, its files or crmkit.toml.
+    transfer.check_output_path(app.crm, output)
     expected = app.crm.stats().get(record_type, 0) if _terminal() and record_type != "all" else 0
-    with _output(output) as fp, Progress(f"exporting {record_type}", expected) as progress:
-        count = transfer.export_records(app.crm, record_type, fp, format=fmt, where=where, sort=sort, limit=limit,
-                                        progress=progress.callback)
+    with Progress(f"exporting {record_type}", expected) as progress:
+        if output == "-":
+            count = transfer.export_records(app.crm, record_type, sys.stdout, format=fmt, where=where, sort=sort,
+                                            limit=limit, progress=progress.callback)
+            sys.stdout.flush()
+        else:
+            # A temp file beside the target replaces it only when the export succeeded.
+            count = transfer.export_to_path(app.crm, record_type, output, format=fmt, where=where, sort=sort,
+                                            limit=limit, progress=progress.callback)
     click.echo(f"exported {count} {'records' if record_type == 'all' else record_type} to "
                f"{'stdout' if output == '-' else output}", err=True)
 
@@ -162,6 +147,8 @@ def import_(app: AppContext, file: Path, record_type: str, fmt: str | None, mapp
 
     if rejects is not None and not skip_invalid:
         raise click.UsageError("--rejects only applies with --skip-invalid")
+    if rejects is not None:
+        transfer.check_output_path(app.crm, rejects)  # opening it empties it: never the store
     with _rejects_file(rejects) as rejects_fp, Progress(f"importing {file.name}", _count_lines(file)) as progress:
         report = transfer.import_records(
             app.crm, str(file), record_type=record_type, format=fmt, mapping=pairs_to_dict(mapping) or None,

@@ -12,7 +12,7 @@ exception: either rolls the transaction back, so nothing reaches the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -89,15 +89,20 @@ def message(err: CrmkitError) -> str:
 
 def import_groups(crm: Any, groups: Mapping[str, list[tuple[int, dict[str, Any]]]], options: ImportOptions, *,
                   progress: Callable[[int], None] | None, record_type: str,
-                  unreadable: list[tuple[int, str]]) -> ImportReport:
-    """Import ``{record_type: [(line, row), ...]}`` in the given order, in one transaction."""
+                  unreadable: list[tuple[int, str]], headers: Mapping[str, Sequence[str]] | None = None,
+                  ) -> ImportReport:
+    """Import ``{record_type: [(line, row), ...]}`` in the given order, in one transaction.
+
+    ``headers`` gives a type's column names when the file names them (a CSV
+    header), so a file without rows is checked like one with rows.
+    """
     report = ImportReport(record_type=record_type, dry_run=options.dry_run)
     report.total = sum(len(rows) for rows in groups.values()) + len(unreadable)
     for line, reason in unreadable:
         _reject(report, line, {}, f"row: {reason}")
     if not options.mapping:
         for kind, rows in groups.items():
-            _check_columns(kind, rows)
+            _check_columns(kind, rows, (headers or {}).get(kind, ()))
     try:
         with crm.transaction():
             for kind, rows in groups.items():
@@ -113,12 +118,12 @@ def import_groups(crm: Any, groups: Mapping[str, list[tuple[int, dict[str, Any]]
     return report
 
 
-def _check_columns(record_type: str, rows: list[tuple[int, dict[str, Any]]]) -> None:
-    names = dict.fromkeys(key for _line, row in rows for key in row if key != ROW_ERROR)
+def _check_columns(record_type: str, rows: list[tuple[int, dict[str, Any]]], header: Sequence[str] = ()) -> None:
+    names = dict.fromkeys([*header, *(key for _line, row in rows for key in row if key != ROW_ERROR)])
     unknown = unknown_columns(names, MODELS[record_type])
     if unknown:
-        raise ValidationError("columns", unknown, f"{', '.join(unknown)}: not {record_type} columns; rename them, "
-                                                  "or import with a mapping or a preset")
+        raise ValidationError("columns", unknown, f"unknown columns: {', '.join(unknown)} (not {record_type} "
+                                                  "columns); rename them, or import with a mapping or a preset")
 
 
 def _reject(report: ImportReport, line: int, row: dict[str, Any], text: str) -> None:

@@ -8,6 +8,8 @@ from typing import IO, Any
 import attrs
 
 #: ``read(fp)`` yields (line_number, row) pairs; a row maps column names to values.
+#: A generator may ``return`` the file's column names (a CSV header): then a file with
+#: a header and no rows is still checked for unknown or missing columns.
 ReadRows = Callable[[IO[str]], Iterator[tuple[int, dict[str, Any]]]]
 #: ``write(fp, rows, columns)`` writes the rows; ``columns`` fixes the order for tabular formats.
 WriteRows = Callable[[IO[str], Iterable[Mapping[str, Any]], Sequence[str]], None]
@@ -71,6 +73,11 @@ class ImportPreset:
     ``"phones"``) whose unreadable values are kept in ``notes`` with a warning
     instead of failing the row: other tools happily store ``"mobile"`` as a phone.
     Columns the mapping does not name are ignored.
+
+    ``key_columns`` are groups of source columns that every export of the tool
+    has: a file needs at least one column of each group, or the import is
+    refused (a Salesforce Account file under the Contacts preset would import
+    nonsense). Without groups, a file needs at least one column of ``mapping``.
     """
 
     name: str
@@ -80,3 +87,4 @@ class ImportPreset:
     transforms: Mapping[str, Callable[[str], Any]] = attrs.field(factory=dict)
     defaults: Mapping[str, str] = attrs.field(factory=dict)
     lenient: tuple[str, ...] = ()
+    key_columns: tuple[tuple[str, ...], ...] = ()

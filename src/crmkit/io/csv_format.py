@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from typing import IO, Any
 
 from ..errors import ValidationError
@@ -89,12 +89,14 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def read_csv(fp: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_csv(fp: IO[str]) -> Generator[tuple[int, dict[str, Any]], None, list[str]]:
     """Yield ``(line, row)`` for each data row of a CSV file; see the module docstring.
 
     A row with missing cells, or with extra cells that are not empty, is yielded
     as ``{ROW_ERROR: reason, **cells}``. A file that is not UTF-8 text or not CSV
-    raises ``ValidationError("file", name, reason)``.
+    raises ``ValidationError("file", name, reason)``. The generator returns the
+    header's column names (see :data:`~crmkit.io.base.ReadRows`), so that a file
+    with a header and no rows can still be checked.
     """
     name = str(getattr(fp, "name", "<stream>"))
     lines = iter(fp)
@@ -120,6 +122,7 @@ def read_csv(fp: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     except csv.Error as err:
         reason = "contains binary data" if "NUL" in str(err) else str(err)
         raise ValidationError("file", name, f"is not a CSV file: {reason}") from None
+    return header
 
 
 def _header(name: str, cells: list[str]) -> list[str]:

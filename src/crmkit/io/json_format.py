@@ -22,6 +22,8 @@ from ..hookspecs import hookimpl
 from .base import ROW_ERROR, ExporterSpec, ImporterSpec
 
 _DECODER = json.JSONDecoder()
+#: The keys of an ``all`` export (crmkit.io.transfer.RECORD_TYPES, repeated: this module is a plugin).
+RECORD_TYPES = ("customers", "interactions", "tickets", "events")
 _WHITESPACE = " \t\n\r"
 
 
@@ -114,7 +116,7 @@ def read_json(fp: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     cursor = _Cursor(text, name)
     first = cursor.skip()
     if first == "{":
-        raise ValidationError("file", name, "holds several record types (an 'all' export); import it as all")
+        _refuse_object(cursor, name)
     if first != "[":
         cursor.fail("a crmkit JSON file is a list of objects")
     for line, value in cursor.array():
@@ -122,10 +124,31 @@ def read_json(fp: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     cursor.end()
 
 
+def _keys(keys: list[str], most: int = 8) -> str:
+    shown = ", ".join(repr(k) for k in keys[:most])
+    return shown + (f", ... ({len(keys) - most} more)" if len(keys) > most else "")
+
+
+def _refuse_object(cursor: _Cursor, name: str) -> None:
+    """A one-type import got a JSON object: say what it holds and what a crmkit JSON file is."""
+    value = cursor.value()
+    keys = [str(k) for k in value] if isinstance(value, dict) else []
+    if keys and all(k in RECORD_TYPES for k in keys):
+        raise ValidationError("file", name, f"is an 'all' export (an object holding {', '.join(keys)}), not a list "
+                                            "of records of one type; import it as all")
+    found = f"one JSON object with the keys {_keys(keys)}" if keys else "an empty JSON object"
+    raise ValidationError("file", name, f"holds {found}, not records crmkit can read: a crmkit JSON file is a list "
+                                        "of records ([{...}, ...]), or for an 'all' export an object with "
+                                        f"{'/'.join(RECORD_TYPES)} keys")
+
+
 def read_json_all(fp: IO[str]) -> Iterator[tuple[str, int, dict[str, Any]]]:
     """Yield ``(record_type, line, object)`` from ``{"customers": [...], ...}``."""
     text, name = _read_text(fp)
     cursor = _Cursor(text, name)
+    if cursor.skip() == "[":
+        raise ValidationError("file", name, "holds a list of records of one type, not an 'all' export (an object "
+                                            f"with {'/'.join(RECORD_TYPES)} keys); import it with its record type")
     cursor.expect("{")
     if cursor.skip() == "}":
         cursor.pos += 1

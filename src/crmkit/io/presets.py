@@ -74,6 +74,8 @@ GOOGLE = ImportPreset(
         **dict.fromkeys([*_GOOGLE_EMAILS, *_GOOGLE_PHONES], split_google_values),
     },
     lenient=("emails", "phones"),
+    key_columns=(("Given Name", "Additional Name", "Family Name", *_GOOGLE_EMAILS, *_GOOGLE_PHONES,
+                  "Group Membership"),),
 )
 
 OUTLOOK = ImportPreset(
@@ -118,6 +120,8 @@ OUTLOOK = ImportPreset(
     },
     transforms={"Categories": split_categories},
     lenient=("emails", "phones"),
+    key_columns=(("First Name", "Middle Name", "Last Name", "Display Name", "E-mail Address", "E-mail 2 Address",
+                  "E-mail 3 Address", "Email Home", "Email Work", "Email Other"),),
 )
 
 THUNDERBIRD = ImportPreset(
@@ -144,6 +148,7 @@ THUNDERBIRD = ImportPreset(
         "Notes": "notes",
     },
     lenient=("emails", "phones"),
+    key_columns=(("First Name", "Last Name", "Display Name", "Primary Email", "Secondary Email"),),
 )
 
 _SALESFORCE_PERSON = {
@@ -183,6 +188,7 @@ SALESFORCE_CONTACTS = ImportPreset(
         "MailingCountry": "address.country",
     },
     lenient=("emails", "phones"),
+    key_columns=(("FirstName", "LastName", "Email", "Contact: First Name", "Contact: Last Name", "Contact: Email"),),
 )
 
 SALESFORCE_ACCOUNTS = ImportPreset(
@@ -205,6 +211,9 @@ SALESFORCE_ACCOUNTS = ImportPreset(
     },
     defaults={"kind": "company"},
     lenient=("emails", "phones"),
+    # Contact and Lead files have a Name too; the billing address is the Account's own.
+    key_columns=(("Name",), ("BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry",
+                             "AccountSource")),
 )
 
 SALESFORCE_LEADS = ImportPreset(
@@ -225,6 +234,8 @@ SALESFORCE_LEADS = ImportPreset(
     transforms={"Status": salesforce_status},
     defaults={"stage": "lead"},
     lenient=("emails", "phones"),
+    # Company and Status are required Lead fields; a Contact file has neither.
+    key_columns=(("FirstName", "LastName", "Name", "Email"), ("Company", "Status")),
 )
 
 BUILTIN_PRESETS = (GOOGLE, OUTLOOK, THUNDERBIRD, SALESFORCE_CONTACTS, SALESFORCE_ACCOUNTS, SALESFORCE_LEADS)

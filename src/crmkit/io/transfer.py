@@ -15,8 +15,10 @@ found bad rows and wrote nothing.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import io
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -24,8 +26,10 @@ from typing import IO, Any
 
 import pluggy
 
+from ..config import CONFIG_NAME
 from ..errors import ValidationError
 from ..registry import registry
+from ..storage.url import parse_store_url
 from ._importer import ImportOptions, ImportReport, import_groups
 from .base import NAME_PARTS, ROW_ERROR, ExporterSpec, ImporterSpec, ImportPreset
 from .csv_format import write_csv
@@ -45,9 +49,97 @@ Progress = Callable[[int], None] | None
 Source = str | Path | IO[str]
 
 __all__ = [
-    "IMPORT_ORDER", "RECORD_TYPES", "ImportReport", "export_all_to_dir", "export_records", "import_records",
-    "read_rows",
+    "IMPORT_ORDER", "RECORD_TYPES", "ImportReport", "check_output_dir", "check_output_path", "export_all_to_dir",
+    "export_records", "export_to_path", "import_records", "read_rows", "store_paths",
 ]
+
+
+# -- output paths ---------------------------------------------------------------------
+
+#: Store backends whose URL location is a file path.
+FILE_BACKENDS = ("tinydb", "sqlite")
+#: Files a store keeps beside its main file (SQLite's journal and shared memory).
+STORE_SIBLINGS = ("-wal", "-shm", "-journal")
+
+
+def store_paths(crm: Any) -> list[Path]:
+    """The paths of the store's main file(s) on disk, resolved; empty for ``memory://`` or a server.
+
+    Taken from ``crm.storage.url`` (file backends: tinydb, sqlite), plus the
+    backend's ``path`` and ``files()`` when it has them.
+    """
+    storage = crm.storage
+    found: list[str] = []
+    url = getattr(storage, "url", "") or ""
+    try:
+        scheme, location = parse_store_url(url) if url else ("", "")
+    except ValidationError:
+        scheme, location = "", ""
+    if scheme in FILE_BACKENDS and location and location != ":memory:":
+        found.append(location.removeprefix("file:").split("?", 1)[0])
+    path = getattr(storage, "path", None)
+    if isinstance(path, (str, os.PathLike)):
+        found.append(os.fspath(path))
+    listed = getattr(storage, "files", None)
+    if callable(listed):
+        with contextlib.suppress(Exception):
+            found.extend(os.fspath(p) for p in listed())
+    return list(dict.fromkeys(Path(os.path.realpath(os.path.expanduser(p))) for p in found if p))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a == b:
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links, case-insensitive file systems
+    except OSError:
+        return False
+
+
+def _belongs_to(path: Path, store: Path) -> bool:
+    """Whether ``path`` is the store's file or one it keeps: lock, temp, ``-wal``, ``<store>.d/...``."""
+    if _same_file(path, store) or str(path).startswith(str(store)):
+        return True  # crm.json.lock, crm.json-wal, crm.json.d/..., a folder store's files
+    if path.parent == store.parent and path.name == f".{store.name}.crmkit-tmp":
+        return True  # the temp file the store commits through
+    return any(_same_file(path, store.with_name(store.name + suffix)) for suffix in (".lock", *STORE_SIBLINGS))
+
+
+def check_output_path(crm: Any, path: str | os.PathLike[str]) -> Path | None:
+    """Refuse to write an export (or a rejects file) over the store or its settings; return the path.
+
+    ``path`` is refused with ``ValidationError("output", path, ...)`` when it is
+    the open store's file or any file that belongs to it (its lock file, a
+    SQLite ``-wal``/``-shm`` file, anything under ``<store>.d/`` or named with
+    the store's path as prefix), or a ``crmkit.toml``. Symbolic and hard links
+    are followed. ``"-"`` (stdout) is always fine and gives None. Call it
+    before opening the file: opening for writing already empties it.
+    """
+    if os.fspath(path) == "-":
+        return None
+    target = Path(os.path.realpath(os.path.expanduser(os.fspath(path))))
+    for store in store_paths(crm):
+        if _belongs_to(target, store):
+            raise ValidationError("output", os.fspath(path), f"is the store itself or one of its files ({store}); "
+                                                             "write the export to another file")
+    if target.name.casefold() == CONFIG_NAME or Path(os.fspath(path)).name.casefold() == CONFIG_NAME:
+        raise ValidationError("output", os.fspath(path), f"is a crmkit settings file ({CONFIG_NAME}); "
+                                                         "write the export to another file")
+    return Path(os.fspath(path))
+
+
+def check_output_dir(crm: Any, folder: str | os.PathLike[str]) -> Path:
+    """Refuse a folder for :func:`export_all_to_dir` that is (or is inside) the store's own data.
+
+    That is the store itself, its ``<store>.d/`` directory, or any path with the
+    store's path as prefix; raises ``ValidationError("output", folder, ...)``.
+    """
+    target = Path(os.path.realpath(os.path.expanduser(os.fspath(folder))))
+    for store in store_paths(crm):
+        if _belongs_to(target, store) or any(_belongs_to(parent, store) for parent in target.parents):
+            raise ValidationError("output", os.fspath(folder), f"is the store itself or its data directory "
+                                                               f"({store}); write the export to another folder")
+    return Path(os.fspath(folder))
 
 
 # -- export ---------------------------------------------------------------------------
@@ -128,17 +220,53 @@ def export_records(crm: Any, record_type: str, fp: IO[str], *, format: str, wher
     return len(docs)
 
 
+def export_to_path(crm: Any, record_type: str, path: str | os.PathLike[str], *, format: str, where: Any = None,
+                   sort: Any = None, limit: int | None = None, progress: Progress = None) -> int:
+    """:func:`export_records` into the file ``path``; return how many records were written.
+
+    The path is checked first with :func:`check_output_path` (never the store
+    or its settings). The records go to a temp file beside it that replaces
+    ``path`` only when the export succeeded, so a failed export leaves any old
+    file as it was. A file that cannot be written raises ``ValidationError("output", ...)``.
+    """
+    target = check_output_path(crm, path)
+    if target is None:
+        raise ValidationError("output", "-", "export_to_path writes a file; use export_records for stdout")
+    temp = target.with_name(f".{target.name}.crmkit-tmp")
+    check_output_path(crm, temp)
+    try:
+        # newline="": the csv writer chooses line endings, even inside quoted cells.
+        fp = temp.open("w", encoding="utf-8", newline="")
+    except OSError as err:
+        raise ValidationError("output", os.fspath(path), f"cannot be written: {err.strerror or err}") from None
+    try:
+        with fp:
+            count = export_records(crm, record_type, fp, format=format, where=where, sort=sort, limit=limit,
+                                   progress=progress)
+        os.replace(temp, target)
+    except OSError as err:
+        raise ValidationError("output", os.fspath(path), f"cannot be written: {err.strerror or err}") from None
+    finally:
+        temp.unlink(missing_ok=True)
+    return count
+
+
 def export_all_to_dir(crm: Any, folder: Path, *, format: str = "csv") -> dict[str, int]:
     """Write each record type to its own file in ``folder`` (``customers.csv``, ...); return the counts.
 
-    The folder is created if needed and existing files of those names are replaced.
+    The folder is created if needed and existing files of those names are
+    replaced. A folder that is the store's own data (see
+    :func:`check_output_dir`), or a file name that belongs to the store, is
+    refused before anything is written.
     """
     exporter: ExporterSpec = registry(crm.pm, "exporter").get(format, "format")
-    folder = Path(folder)
+    folder = check_output_dir(crm, folder)
+    paths = {t: folder / f"{t}{exporter.suffix or '.' + format}" for t in RECORD_TYPES}
+    for path in paths.values():
+        check_output_path(crm, path)
     folder.mkdir(parents=True, exist_ok=True)
     counts = {}
-    for record_type in RECORD_TYPES:
-        path = folder / f"{record_type}{exporter.suffix or '.' + format}"
+    for record_type, path in paths.items():
         with path.open("w", encoding="utf-8", newline="") as fp:
             counts[record_type] = export_records(crm, record_type, fp, format=format)
     return counts
@@ -284,6 +412,7 @@ def import_records(
     preset_spec: ImportPreset | None = registry(pm, "preset").get(preset, "preset") if preset else None
     _check_options(record_type, mode, match_on, mapping, preset_spec)
     spec = _importer_for(pm, source, format)
+    headers: dict[str, list[str]] = {}
     if record_type == "all":
         if spec.read_all is None:
             raise ValidationError("record_type", "all", f"a {spec.format} file holds one record type; import each "
@@ -299,17 +428,67 @@ def import_records(
                                                                  f"{', '.join(RECORD_TYPES)}"))
     else:
         with _opened(source) as fp:
-            groups = {record_type: list(spec.read(fp))}
+            rows, header = _drain(spec.read(fp))
+        groups = {record_type: rows}
+        names = header if header is not None else list(dict.fromkeys(
+            key for _line, row in rows for key in row if key != ROW_ERROR))
+        if header is not None:
+            headers[record_type] = header
+        _check_sources(names, mapping, preset_spec)
         unknown = []
     options = ImportOptions(
         mode=mode, match_on=match_on, flat=spec.flat, skip_invalid=skip_invalid, dry_run=dry_run,
         mapping={**(preset_spec.mapping if preset_spec else {}), **(mapping or {})} or None,
         preset=preset_spec, passthrough=preset_spec is None,
     )
-    report = import_groups(crm, groups, options, progress=progress, record_type=record_type, unreadable=unknown)
+    report = import_groups(crm, groups, options, progress=progress, record_type=record_type, unreadable=unknown,
+                           headers=headers)
     if report.problems and skip_invalid and rejects is not None and not dry_run:
         _write_rejects(rejects, report.rejected)
     return report
+
+
+def _drain(rows: Iterable[tuple[int, dict[str, Any]]]) -> tuple[list[tuple[int, dict[str, Any]]], list[str] | None]:
+    """A reader's rows, and the column names its generator returned (a CSV header), if it did."""
+    collected: list[tuple[int, dict[str, Any]]] = []
+    iterator = iter(rows)
+    while True:
+        try:
+            collected.append(next(iterator))
+        except StopIteration as stop:
+            header = stop.value
+            return collected, [str(name) for name in header] if isinstance(header, (list, tuple)) else None
+
+
+def _shown(names: list[str], most: int = 40) -> str:
+    if len(names) <= most:
+        return ", ".join(names)
+    return ", ".join(names[:most]) + f", ... ({len(names) - most} more)"
+
+
+def _check_sources(names: list[str], mapping: Mapping[str, str] | None, preset: ImportPreset | None) -> None:
+    """Refuse a ``--map`` column the file lacks, and a preset whose key columns the file lacks.
+
+    ``names`` are the file's columns (its header, or the keys of its records);
+    a file with none (no rows, no header) imports nothing and is not checked.
+    """
+    if not names:
+        return
+    present = set(names)
+    for source in mapping or {}:
+        if source not in present:
+            close = difflib.get_close_matches(source, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValidationError("map", source, f"no such column in the file; columns are: {_shown(names)}{hint}")
+    if preset is None:
+        return
+    groups = preset.key_columns or (tuple(preset.mapping),)
+    for group in groups:
+        if not present.intersection(group):
+            wanted = _shown(list(dict.fromkeys(group)), 12)
+            raise ValidationError("preset", preset.name, f"the file does not look like a {preset.name} export: it "
+                                  f"has none of the columns {wanted}; its columns are: {_shown(names, 12)}. "
+                                  "Pick the preset made for this file, or map its columns with --map")
 
 
 def _write_rejects(fp: IO[str], rejected: list[tuple[dict[str, Any], str]]) -> None:
