@@ -33,7 +33,7 @@ def _done(ticket: Ticket) -> None:
 
 def _changed(event: Event) -> str:
     """The fields an event changed; a creation event touches every field, so say just that."""
-    if "id" in event.changes:
+    if event.is_creation:
         return "(new)"
     return ", ".join(sorted(k for k in event.changes if k not in ("updated_at", "version")))
 
@@ -200,10 +200,7 @@ def list_(app: AppContext, customer_id: str | None, statuses: tuple[str, ...], o
     tickets = app.crm.tickets
     customer = app.crm.customers.normalize_id(customer_id) if customer_id else None
     if overdue:
-        # overdue() takes a filter but no keyword equalities, so the customer joins the --where text.
-        if customer:
-            where = f'customer_id="{customer}"' + (f" and ({where})" if where else "")
-        rows = tickets.overdue(at=at, where=where, sort=sort, limit=limit)
+        rows = tickets.overdue(at=at, where=where, sort=sort, limit=limit, **given(customer_id=customer))
     else:
         equals = given(customer_id=customer,
                        status=[s.value for s in TicketStatus if s.is_open] if only_open else list(statuses) or None)

@@ -10,6 +10,10 @@ import attrs
 from .base import Record, aware, required_text
 
 
+#: Event types that create a record.
+CREATION_TYPES = frozenset({"customer.created", "interaction.logged", "ticket.opened"})
+
+
 @attrs.frozen(kw_only=True)
 class Event(Record):
     """One change: ``type`` like ``ticket.resolved``, the record it touched, and old/new per field.
@@ -26,3 +30,8 @@ class Event(Record):
     customer_id: str | None = None
     changes: dict[str, Any] = attrs.field(factory=dict)
     note: str | None = None
+
+    @property
+    def is_creation(self) -> bool:
+        """Whether this event created its record (its changes are the initial values)."""
+        return self.type in CREATION_TYPES

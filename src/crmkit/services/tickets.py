@@ -234,10 +234,16 @@ class TicketService(Service[Ticket]):
 
     # -- reading -----------------------------------------------------------------
 
-    def overdue(self, *, at: Any = None, where: Any = None, sort: Any = None, limit: int | None = None) -> list[Ticket]:
-        """Open tickets past a response or resolution due time as of ``at`` (default now)."""
+    def overdue(self, *, at: Any = None, where: Any = None, sort: Any = None, limit: int | None = None,
+                **equals: Any) -> list[Ticket]:
+        """Open tickets past a response or resolution due time as of ``at`` (default now).
+
+        ``where`` and keyword equalities (``customer_id="C-3"``) narrow the list as in :meth:`find`.
+        """
         now = self.crm.now() if at is None else parse_when(at, self.crm.now(), "at")
-        candidates = self.find(where, sort=sort or "resolution_due_at", **{"status": list(OPEN_STATUSES)})
+        if "status" in equals:
+            raise ValidationError("status", equals["status"], "overdue tickets are the open ones; do not filter status")
+        candidates = self.find(where, sort=sort or "resolution_due_at", status=list(OPEN_STATUSES), **equals)
         late = [t for t in candidates if t.overdue(now)]
         return late[: self._limit(limit)] if limit is not None else late
 
