@@ -18,7 +18,6 @@ from typing import Any
 
 from ..hookspecs import hookimpl
 from .base import NAME_PARTS, ROW_ERROR, ImportPreset
-from .records import canonical_column, is_column, list_field
 
 
 def split_google_groups(text: str) -> list[str]:
@@ -270,6 +269,8 @@ def map_row(
     Name parts (:data:`NAME_PARTS`) are combined into ``name`` (see
     :func:`compose_name`).
     """
+    from .records import canonical_column, is_column, list_field  # the models load only when a file is mapped
+
     transforms = transforms or {}
     gathered: dict[str, list[Any]] = {}
     for column, value in row.items():

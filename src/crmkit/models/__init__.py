@@ -1,15 +1,45 @@
-"""crmkit's record types: attrs classes with no I/O."""
+"""crmkit's record types: attrs classes with no I/O.
 
-from .base import SENSITIVE, Record, StrEnum, utcnow
-from .convert import converter, from_doc, to_doc
-from .customer import Address, Consent, Contact, Customer, CustomerKind, StageChange
-from .event import Event
-from .interaction import Channel, Direction, Interaction
-from .ticket import Priority, Resolution, Satisfaction, Step, Ticket, TicketStatus
+Names are imported on first use: a plugin module that needs only
+``crmkit.models.base`` should not pay for every model class at start-up.
+"""
 
-__all__ = [
-    "SENSITIVE", "Address", "Channel", "Consent", "Contact", "Customer", "CustomerKind",
-    "Direction", "Event", "Interaction", "Priority", "Record", "Resolution", "Satisfaction",
-    "StageChange", "Step", "StrEnum", "Ticket", "TicketStatus", "converter", "from_doc",
-    "to_doc", "utcnow",
-]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    **dict.fromkeys(("SENSITIVE", "Record", "StrEnum", "utcnow"), "crmkit.models.base"),
+    **dict.fromkeys(("converter", "from_doc", "to_doc"), "crmkit.models.convert"),
+    **dict.fromkeys(("Address", "Consent", "Contact", "Customer", "CustomerKind", "StageChange"),
+                    "crmkit.models.customer"),
+    "Event": "crmkit.models.event",
+    **dict.fromkeys(("Channel", "Direction", "Interaction"), "crmkit.models.interaction"),
+    **dict.fromkeys(("Priority", "Resolution", "Satisfaction", "Step", "Ticket", "TicketStatus"),
+                    "crmkit.models.ticket"),
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'crmkit.models' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from .base import SENSITIVE, Record, StrEnum, utcnow
+    from .convert import converter, from_doc, to_doc
+    from .customer import Address, Consent, Contact, Customer, CustomerKind, StageChange
+    from .event import Event
+    from .interaction import Channel, Direction, Interaction
+    from .ticket import Priority, Resolution, Satisfaction, Step, Ticket, TicketStatus
