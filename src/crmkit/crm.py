@@ -197,6 +197,9 @@ def _absolute_url(url: str, base_dir: Path | None) -> str:
     scheme, location = parse_store_url(url, base_dir)
     if scheme == "tinydb":
         return f"tinydb://{location}" if location.startswith("/") else f"tinydb:///{location}"
+    if scheme == "sqlite" and location and not location.startswith(("/", ":memory:", "file:")):
+        # a relative sqlite path in crmkit.toml means beside that file, as for tinydb
+        return f"sqlite://{(base_dir or Path.cwd()) / location}"
     return url
 
 

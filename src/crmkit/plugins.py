@@ -24,6 +24,7 @@ from .errors import PluginError
 DEFAULT_PLUGINS = (
     "crmkit.storage.memory",
     "crmkit.storage.tinydb",
+    "crmkit.storage.sqlite",
     "crmkit.profiles.generic",
     "crmkit.io.csv_format",
     "crmkit.io.json_format",
@@ -81,7 +82,14 @@ def make_plugin_manager(
 
 
 def _load_entrypoints(pm: PluginManager, *, allowed: set[str] | None, blocked: set[str]) -> None:
+    seen: set[str] = set()
     for dist in importlib.metadata.distributions():
+        # An editable install can put one distribution on sys.path twice (its
+        # .dist-info and a stale .egg-info); the first one found is the one Python uses.
+        key = (dist.metadata["name"] or "").lower().replace("_", "-")
+        if key in seen:
+            continue
+        seen.add(key)
         for ep in dist.entry_points:
             if ep.group != ENTRY_POINT_GROUP:
                 continue

@@ -185,3 +185,17 @@ def test_root_help_imports_no_command_module():
             "print(sorted(m for m in sys.modules if m.startswith('crmkit.cli.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_relative_sqlite_path_in_crmkit_toml_is_beside_the_file(tmp_path, monkeypatch):
+    import crmkit
+    from crmkit.plugins import make_plugin_manager
+
+    (tmp_path / "crmkit.toml").write_text('[crmkit]\ndb = "sqlite://crm.db"\n')
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    monkeypatch.chdir(sub)
+    crm = crmkit.open(pm=make_plugin_manager(entrypoints=False))
+    crm.customers.add("Ann")
+    crm.close()
+    assert (tmp_path / "crm.db").exists() and not (sub / "crm.db").exists()

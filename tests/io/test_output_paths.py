@@ -34,7 +34,10 @@ def store(open_tinydb, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_store_paths_come_from_the_store_url(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    assert store_paths(store) == [Path(os.path.realpath(tmp_path / "crm.json"))]
+    paths = store_paths(store)
+    assert paths[0] == Path(os.path.realpath(tmp_path / "crm.json"))
+    # the rest are the backend's own data files, all kept under crm.json.d/
+    assert all(p.parent == Path(os.path.realpath(tmp_path / "crm.json.d")) for p in paths[1:])
     sqlite = SimpleNamespace(storage=SimpleNamespace(url=f"sqlite://{tmp_path / 'crm.db'}"))
     assert store_paths(sqlite) == [Path(os.path.realpath(tmp_path / "crm.db"))]
     assert store_paths(SimpleNamespace(storage=SimpleNamespace(url="memory://"))) == []
@@ -107,14 +110,16 @@ def test_export_to_path_writes_what_export_records_writes(store, tmp_path: Path)
 
 def test_export_all_to_dir_refuses_the_store_data_directory(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     before = digest(tmp_path / "crm.json")
-    (tmp_path / "crm.json.d").mkdir()
+    (tmp_path / "crm.json.d").mkdir(exist_ok=True)
+    data_files = sorted((tmp_path / "crm.json.d").iterdir())
     for folder in (tmp_path / "crm.json.d", tmp_path / "crm.json.d" / "sub", tmp_path / "crm.json"):
         with pytest.raises(ValidationError) as info:
             export_all_to_dir(store, folder)
         assert info.value.field == "output" and "is the store itself" in info.value.reason
     with pytest.raises(ValidationError, match="is the store itself"):
         check_output_dir(store, tmp_path / "crm.json.d")
-    assert list((tmp_path / "crm.json.d").iterdir()) == [] and not (tmp_path / "crm.json.d" / "sub").exists()
+    assert sorted((tmp_path / "crm.json.d").iterdir()) == data_files
+    assert not (tmp_path / "crm.json.d" / "sub").exists()
     assert digest(tmp_path / "crm.json") == before
     # A folder beside the store is fine.
     assert export_all_to_dir(store, tmp_path / "backup")["customers"] == 1

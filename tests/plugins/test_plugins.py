@@ -274,3 +274,10 @@ def test_hook_docs_mention_how_results_combine():
     for name in HOOKS:
         doc = inspect.getdoc(getattr(hookspecs, name))
         assert re.search(r"combined|ignored|nothing", doc), name
+
+
+def test_one_distribution_seen_twice_is_loaded_once(monkeypatch):
+    module = _profile_module("school")
+    _fake_distribution(monkeypatch, ("crmkit-school", "school", module), ("crmkit_school", "school", module))
+    pm = make_plugin_manager()
+    assert "school" in registry(pm, "profile")

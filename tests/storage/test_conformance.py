@@ -17,13 +17,14 @@ pytest.register_assert_rewrite("crmkit.testing")
 from crmkit.storage import memory, tinydb  # noqa: E402
 from crmkit.storage.base import BackendSpec, Storage  # noqa: E402
 from crmkit.storage.memory import MemoryStore, open_memory  # noqa: E402
+from crmkit.storage.sqlite import open_sqlite  # noqa: E402
 from crmkit.storage.tinydb import TinyDBStore, open_tinydb  # noqa: E402
 from crmkit.testing import StorageConformance, StorageFactory, storage_url_factory  # noqa: E402
 
 __all__ = ["storage_url_factory"]  # a fixture, used by name
 
-OPENERS: dict[str, Callable[[str], Storage]] = {"memory": open_memory, "tinydb": open_tinydb}
-PERSISTENT = {"memory": False, "tinydb": True}
+OPENERS: dict[str, Callable[[str], Storage]] = {"memory": open_memory, "tinydb": open_tinydb, "sqlite": open_sqlite}
+PERSISTENT = {"memory": False, "tinydb": True, "sqlite": True}
 
 
 @pytest.fixture(params=sorted(OPENERS))

@@ -1,4 +1,8 @@
-"""The tinydb backend's file: format, permissions, write counts, bad files, URLs."""
+"""The tinydb backend's files: format, permissions, write counts, bad files, URLs.
+
+The layout itself (collection files, the event log, lazy loading, format 1)
+is tested in ``test_tinydb_layout.py``.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ def path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every file the backend renames into place (one per committed transaction)."""
+    """Every file the backend renames into place: the manifest, once per committed transaction."""
     done: list[str] = []
     real_replace = os.replace
 
@@ -46,7 +50,7 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 # -- format ------------------------------------------------------------------
 
 
-def test_file_is_readable_by_stock_tinydb(path: Path) -> None:
+def test_files_are_readable_by_stock_tinydb(path: Path) -> None:
     store = TinyDBStore(path)
     with store.transaction():
         store.bump_id("C", 11)
@@ -54,11 +58,17 @@ def test_file_is_readable_by_stock_tinydb(path: Path) -> None:
         store.insert("customers", [customer(number, emails=["a@b.c"])])
         store.insert("tickets", [{"id": "T-3", "version": 1, "customer_id": "C-12"}])
         store.set_meta("profile", "generic")
-    db = tinydb.TinyDB(path)
-    assert db.table("customers").get(doc_id=12) == customer(12, emails=["a@b.c"])
-    assert db.table("tickets").get(doc_id=3) == {"id": "T-3", "version": 1, "customer_id": "C-12"}
+    db = tinydb.TinyDB(path)  # the manifest
     header = db.table("_crmkit").get(doc_id=1)
-    assert header == {"format": 1, "meta": {"profile": "generic"}, "counters": {"C": 12}}
+    assert header is not None and header["format"] == 2
+    assert (header["meta"], header["counters"]) == ({"profile": "generic"}, {"C": 12})
+    assert header["collections"]["customers"] == {"file": "customers.1.json", "count": 1}
+    db.close()
+    db = tinydb.TinyDB(path.parent / "crm.json.d" / "customers.1.json")
+    assert db.table("customers").get(doc_id=12) == customer(12, emails=["a@b.c"])
+    db.close()
+    db = tinydb.TinyDB(store.file_of("tickets"))
+    assert db.table("tickets").get(doc_id=3) == {"id": "T-3", "version": 1, "customer_id": "C-12"}
     db.close()
 
 
@@ -83,13 +93,14 @@ def test_two_prefixes_cannot_share_a_number_in_one_collection(path: Path) -> Non
 
 def test_foreign_underscore_tables_are_kept(path: Path) -> None:
     TinyDBStore(path).insert("customers", [customer(1)])
-    db = tinydb.TinyDB(path)
+    db = tinydb.TinyDB(path)  # they live in the manifest
     db.table("_notes").insert({"text": "kept"})
     db.close()
     TinyDBStore(path).insert("customers", [customer(2)])
     db = tinydb.TinyDB(path)
     assert db.table("_notes").all() == [{"text": "kept"}]
     db.close()
+    assert TinyDBStore(path).count("customers") == 2
 
 
 # -- permissions -------------------------------------------------------------
@@ -99,6 +110,8 @@ def test_new_files_are_private(path: Path) -> None:
     TinyDBStore(path).insert("customers", [customer(1)])
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(Path(f"{path}.lock").stat().st_mode) == 0o600
+    assert stat.S_IMODE(Path(f"{path}.d").stat().st_mode) == 0o700
+    assert stat.S_IMODE(Path(f"{path}.d", "customers.1.json").stat().st_mode) == 0o600
 
 
 def test_existing_mode_is_kept(path: Path) -> None:
@@ -139,7 +152,7 @@ def test_os_errors_become_one_line_storage_errors(path: Path, monkeypatch: pytes
 # -- write counts ------------------------------------------------------------
 
 
-def test_bulk_insert_of_10k_docs_writes_the_file_once(path: Path, writes: list[str]) -> None:
+def test_bulk_insert_of_10k_docs_commits_once(path: Path, writes: list[str]) -> None:
     store = TinyDBStore(path)
     numbers = store.next_ids("C", 10_000)
     assert writes == [str(path)]  # next_ids is a write of its own
@@ -148,7 +161,7 @@ def test_bulk_insert_of_10k_docs_writes_the_file_once(path: Path, writes: list[s
     assert TinyDBStore(path).count("customers") == 10_000
 
 
-def test_one_write_per_transaction(path: Path, writes: list[str]) -> None:
+def test_one_commit_per_transaction(path: Path, writes: list[str]) -> None:
     store = TinyDBStore(path)
     with store.transaction():
         numbers = store.next_ids("C", 3)
@@ -192,6 +205,7 @@ BAD_FILES = {
     "stock tinydb": b'{"_default": {"1": {"name": "x"}}}',
     "no header doc": b'{"_crmkit": {}}',
     "unknown format": b'{"_crmkit": {"1": {"format": 99, "meta": {}, "counters": {}}}}',
+    "format 2 without collections": b'{"_crmkit": {"1": {"format": 2, "store": "a", "commit": 1}}}',
     "doc without id": b'{"_crmkit": {"1": {"format": 1}}, "customers": {"1": {"name": "x"}}}',
     "bad counters": b'{"_crmkit": {"1": {"format": 1, "counters": {"C": "many"}}}}',
 }

@@ -62,6 +62,8 @@ BUILTIN_COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("crmkit.cli.transfer:export",
                "Write records to a file: customers, interactions, tickets, events or all of them."),
     "import": ("crmkit.cli.transfer:import_", "Import records from a file (- reads stdin)."),
+    "db": ("crmkit.cli.db:db",
+           "Look after the store: copy it to another backend, check it, back it up and restore it."),
     "plugins": ("crmkit.cli.plugins:plugins",
                 "List the loaded plugins (built-ins included) and the hooks each implements."),
     "profiles": ("crmkit.cli.plugins:profiles",

@@ -5,8 +5,15 @@
 whole :class:`~crmkit.storage.base.Storage` contract over them. Persistence is
 left to four hooks that a subclass overrides (``_refresh``, ``_begin``,
 ``_commit``, ``_end``); the memory backend overrides almost nothing, the tinydb
-backend turns them into "reload if the file changed", "take the file lock",
-"write the file once" and "release the lock".
+backend turns them into "reload what other processes changed", "take the file
+lock", "write what this transaction changed" and "release the lock".
+
+Every access to a collection's documents goes through :meth:`Engine._docs`, so
+a subclass can load a collection on first use; :meth:`Engine._size`,
+:meth:`Engine._names` and :meth:`Engine._docs_for_insert` let it answer counts
+and add documents without loading one (the tinydb backend appends events to its
+log that way). :meth:`Engine._changes` tells ``_commit`` which collections the
+transaction changed, and whether it only added documents to them.
 
 Transactions keep an undo log: every write appends what it is about to change
 (the prior document, meta value or counter), and a rollback replays the log
@@ -147,6 +154,34 @@ class _CollectionIndex:
                 else:
                     ids.add(record_id)
 
+    def _build(self, by_value: dict[str, set[str]], path: tuple[str, ...]) -> None:
+        if len(path) > 1:
+            for record_id, doc in self.docs.items():
+                self._add_leaves(by_value, record_id, doc, path)
+            return
+        # One step (customer_id, record_id, status, emails): read the value
+        # directly instead of walking _leaves per document (measured 1.7x
+        # faster on 50k interactions by customer_id).
+        key = path[0]
+        for record_id, doc in self.docs.items():
+            value = doc.get(key)
+            if type(value) is str:
+                leaves: Iterable[Any] = (value,)
+            elif type(value) is list and all(type(item) is str for item in value):
+                leaves = value
+            elif value is None:  # missing or null: no string leaf
+                continue
+            else:
+                self._add_leaves(by_value, record_id, doc, path)
+                continue
+            for leaf in leaves:
+                folded = leaf.casefold()
+                ids = by_value.get(folded)
+                if ids is None:
+                    by_value[folded] = {record_id}
+                else:
+                    ids.add(record_id)
+
     def remove(self, record_id: str, doc: Document, *, keep_position: bool = False) -> None:
         if not keep_position:
             self.position.pop(record_id, None)
@@ -162,8 +197,7 @@ class _CollectionIndex:
         if by_value is None:
             by_value = self.by_path[path] = {}
             with no_gc():
-                for record_id, doc in self.docs.items():
-                    self._add_leaves(by_value, record_id, doc, path)
+                self._build(by_value, path)
         ids: set[str] = set()
         for value in values:
             ids.update(by_value.get(value.casefold(), ()))
@@ -204,14 +238,60 @@ class Engine:
     def _check_insert(self, collection: str, docs: list[Document]) -> None:
         """Backend-specific checks before new documents are added."""
 
-    # -- state helpers for subclasses --------------------------------------
+    # -- collection access (overridable) -----------------------------------
 
-    def _set_state(
-        self, data: dict[str, dict[str, Document]], meta: dict[str, Any], counters: dict[str, int]
-    ) -> None:
-        """Replace the whole state (after loading a file); indexes are rebuilt on demand."""
-        self._data, self._meta, self._counters = data, meta, counters
-        self._indexes.clear()
+    def _docs(self, collection: str) -> dict[str, Document]:
+        """The stored documents of ``collection``, id -> document, in insertion order.
+
+        The one way in to a collection: a subclass may load it here on first use.
+        """
+        docs = self._data.get(collection)
+        if docs is None:
+            docs = self._data[collection] = {}
+        return docs
+
+    def _docs_for_insert(self, collection: str, docs: list[Document]) -> dict[str, Document]:
+        """The mapping new ``docs`` are added to (checked for duplicate ids first).
+
+        A subclass that can prove the ids are new without loading the collection
+        may return a mapping of pending additions instead of the whole collection.
+        """
+        return self._docs(collection)
+
+    def _size(self, collection: str) -> int:
+        """How many documents ``collection`` holds."""
+        return len(self._docs(collection))
+
+    def _names(self) -> list[str]:
+        """The collections holding at least one document."""
+        return [name for name, docs in self._data.items() if docs]
+
+    def _forget(self, collection: str) -> None:
+        """Drop a collection from memory (and its index): the next access reloads it."""
+        self._data.pop(collection, None)
+        self._indexes.pop(collection, None)
+
+    def _changes(self) -> dict[str, list[str] | None]:
+        """What the open transaction changed, per collection.
+
+        The value is the list of ids it inserted, in order, when inserting is all
+        it did to that collection, else None (something was replaced or deleted).
+        Meta and counter changes are not listed.
+        """
+        changed: dict[str, list[str] | None] = {}
+        for entry in self._log:
+            kind = entry[0]
+            if kind == _DOC:
+                collection = entry[1]
+                if entry[3] is _MISSING:
+                    inserted = changed.setdefault(collection, [])
+                    if inserted is not None:
+                        inserted.append(entry[2])
+                else:
+                    changed[collection] = None
+            elif kind == _ORDER:
+                changed[entry[1]] = None
+        return changed
 
     # -- transactions ------------------------------------------------------
 
@@ -295,13 +375,13 @@ class Engine:
     def get(self, collection: str, record_id: str) -> Document | None:
         """Return a copy of the document with this id, or None."""
         self._reading()
-        doc = self._data.get(check_collection(collection), {}).get(record_id)
+        doc = self._docs(check_collection(collection)).get(record_id)
         return None if doc is None else copy_json(doc)
 
     def get_many(self, collection: str, record_ids: Iterable[str]) -> list[Document]:
         """Return copies of the documents with these ids, in the same order, skipping missing ones."""
         self._reading()
-        docs = self._data.get(check_collection(collection), {})
+        docs = self._docs(check_collection(collection))
         copies: list[Document] = copy_json([docs[i] for i in record_ids if i in docs])
         return copies
 
@@ -330,11 +410,11 @@ class Engine:
         self._reading()
         collection = check_collection(collection)
         if where is None:
-            return len(self._data.get(collection, {}))
+            return self._size(collection)
         return len(self._select(collection, where, stop=None))
 
     def _select(self, collection: str, where: Filter | None, stop: int | None) -> list[Document]:
-        docs = self._data.get(collection, {})
+        docs = self._docs(collection)
         if where is None:
             candidates: Iterable[Document] = docs.values()
         else:
@@ -364,7 +444,7 @@ class Engine:
             if path in paths and all(isinstance(v, str) for v in values):
                 index = self._indexes.get(collection)
                 if index is None:
-                    index = self._indexes[collection] = _CollectionIndex(self._data.setdefault(collection, {}))
+                    index = self._indexes[collection] = _CollectionIndex(self._docs(collection))
                 return index.candidates(path, values)
         return None
 
@@ -387,7 +467,7 @@ class Engine:
     def collections(self) -> list[str]:
         """The names of collections that hold at least one document."""
         self._reading()
-        return [name for name, docs in self._data.items() if docs]
+        return self._names()
 
     # -- writes ------------------------------------------------------------
 
@@ -403,7 +483,7 @@ class Engine:
                     raise Conflict(record_id, "appears twice in one insert")
                 seen.add(record_id)
         with self._writing(), no_gc():  # a bulk insert allocates an undo entry per document
-            stored = self._data.setdefault(collection, {})
+            stored = self._docs_for_insert(collection, new)
             for record_id in seen:
                 if record_id in stored:
                     raise Conflict(record_id, f"already exists in {collection}")
@@ -423,7 +503,7 @@ class Engine:
         new = copy_json(doc)
         record_id = doc_id(new)
         with self._writing():
-            stored = self._data.get(collection, {})
+            stored = self._docs(collection)
             old = stored.get(record_id)
             if old is None:
                 raise NotFound(collection, record_id)
@@ -439,7 +519,7 @@ class Engine:
         """Remove a document; ``NotFound`` if absent, ``Conflict`` on a stale version."""
         check_collection(collection)
         with self._writing():
-            stored = self._data.get(collection, {})
+            stored = self._docs(collection)
             old = stored.get(record_id)
             if old is None:
                 raise NotFound(collection, record_id)

@@ -1,37 +1,66 @@
-"""The ``tinydb`` backend: one TinyDB-compatible JSON file, loaded once, written once per transaction.
+"""The ``tinydb`` backend: a small manifest, one file per collection, and an append-only event log.
 
-File format (readable by stock ``tinydb.TinyDB(path)``)::
+Layout (format 2) of a store named ``crm.json``::
 
-    {"_crmkit":   {"1": {"format": 1, "meta": {...}, "counters": {"C": 12}}},
-     "customers": {"12": {"id": "C-12", "version": 1, ...}, ...},
-     "tickets":   {"3": {"id": "T-3", ...}}}
+    crm.json                        the manifest, and the commit point
+    crm.json.lock                   the writers' lock
+    crm.json.d/customers.17.json    one TinyDB-compatible file per collection
+    crm.json.d/tickets.9.json
+    crm.json.d/events.1.jsonl       the event log: JSON lines, only ever appended to
 
-Every collection is a TinyDB table whose keys are the numbers of the record
-ids, so ``TinyDB(path).table("customers").get(doc_id=12)`` finds ``C-12``.
+The manifest is itself a TinyDB file with one table, ``_crmkit``::
 
-How it stays safe (see ARCHITECTURE, "Reliability rules"):
+    {"_crmkit": {"1": {"format": 2, "store": "5f0c...", "commit": 17,
+                       "meta": {"profile": "generic"}, "counters": {"C": 12, "E": 40},
+                       "collections": {
+                           "customers": {"file": "customers.17.json", "count": 12},
+                           "events": {"file": "events.1.jsonl", "count": 40,
+                                      "length": 28113, "max_key": 40}}}}}
 
-- The file is read once per process and re-read only when its
-  (inode, mtime, size) signature changes, i.e. another process committed.
-- The outermost write transaction holds ``<path>.lock``, reloads if the file
-  changed, applies its changes in memory, and commits by writing the whole file
-  once: temp file, fsync, ``os.replace``, fsync of the directory. A crash at
-  any point leaves either the old file or the new one.
-- Anything that goes wrong rolls memory back and leaves the file untouched;
-  a file that is not a crmkit store is never overwritten.
+A collection file holds one TinyDB table keyed by the numbers of the record
+ids (``TinyDB("crm.json.d/customers.17.json").table("customers").get(doc_id=12)``
+is ``C-12``). Each line of a log file (``.jsonl``) is a JSON array of the
+documents one commit appended (at most 1,000 per line), in insertion order:
+one ``orjson.dumps`` per line instead of one per document makes writing a
+100k-event import three times faster. Only the first ``length`` bytes of a log
+are committed; readers ignore anything after them.
+
+How a transaction commits (the caller holds ``crm.json.lock``):
+
+1. Every collection the transaction changed gets a new file named after the
+   new commit number (written, fsynced; never a file a manifest points at),
+   except the event log when the transaction only added events: the log is
+   cut back to its committed length (dropping what a killed writer left) and
+   the new lines are appended and fsynced.
+2. The directory ``crm.json.d`` is fsynced, then a new manifest is written to
+   a temp file, fsynced, renamed over ``crm.json`` and the folder fsynced.
+   That rename is the commit: a crash at any moment before it leaves the old
+   manifest, which names only old, untouched files and the old log length.
+3. Files no manifest names any more (replaced ones, and garbage from a killed
+   writer) are removed.
+
+Reading stays lazy: opening a store reads only the manifest; a collection is
+parsed on first use, and re-parsed only when the manifest names another file
+for it (or, for the log, reads just the lines appended since). Inserts into
+the log do not load it at all when their ids are above every id it holds.
+
+A store written by the first crmkit (format 1: everything in ``crm.json``)
+opens as it is and is converted to format 2 by its next write.
 """
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
+import re
+import secrets
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
-import filelock
 import orjson
-import tinydb.storages
 
 from ..errors import Conflict, StorageError, ValidationError
 from ..hookspecs import hookimpl
@@ -39,138 +68,29 @@ from ._engine import Engine, no_gc
 from .base import BackendSpec, Document
 from .url import parse_store_url
 
-#: The version of the file layout described in the module docstring.
-FORMAT = 1
-#: The TinyDB table that holds crmkit's own bookkeeping (meta, counters).
+#: The version of the layout described in the module docstring.
+FORMAT = 2
+#: The layout of the first crmkit (everything in one file); read, and converted on the next write.
+LEGACY_FORMAT = 1
+#: The TinyDB table of the manifest that holds crmkit's bookkeeping.
 META_TABLE = "_crmkit"
+#: Collections kept as an append-only log (JSON lines). A layout hint, not a rule:
+#: replacing or deleting an event still works, by rewriting the log.
+LOG_COLLECTIONS = frozenset({"events"})
+
+#: How often a reader retries when a writer removed the file it was about to read.
+_READ_ATTEMPTS = 5
+#: Documents per line of a log file.
+_LOG_BATCH = 1000
+_SAFE_STEM = re.compile(r"[a-z0-9_]{1,64}")
+_DATA_FILE = re.compile(r"(?:[a-z0-9_]{1,64}|x-[0-9a-f]{24})\.[1-9][0-9]*\.jsonl?")
 
 Signature = tuple[int, int, int]
+Entry = dict[str, Any]
 
 
 def _reason(err: OSError) -> str:
     return err.strerror or str(err)
-
-
-class AtomicJSONStorage(tinydb.storages.Storage):
-    """A TinyDB storage that writes atomically and durably, using orjson.
-
-    Usable by stock TinyDB too (``TinyDB(path, storage=AtomicJSONStorage)``).
-    ``read()`` returns None for a missing file; every OS or JSON problem is a
-    one-line :class:`StorageError` naming the path. New files are 0600.
-    """
-
-    def __init__(self, path: str) -> None:
-        super().__init__()
-        self.path = path
-        self._tmp_path = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.crmkit-tmp")
-
-    def signature(self) -> Signature | None:
-        """The file's (inode, mtime_ns, size), or None when it does not exist."""
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        except OSError as err:
-            raise StorageError(f"{self.path}: cannot read: {_reason(err)}") from None
-        return self._check_stat(st)
-
-    def _check_stat(self, st: os.stat_result) -> Signature:
-        if stat.S_ISDIR(st.st_mode):
-            raise StorageError(f"{self.path}: is a directory, not a crmkit store")
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
-
-    def load(self) -> tuple[dict[str, Any] | None, Signature | None]:
-        """Read and parse the file; return the data and the signature of exactly what was read."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
-            return None, None
-        except OSError as err:
-            raise StorageError(f"{self.path}: cannot read: {_reason(err)}") from None
-        try:
-            with os.fdopen(fd, "rb") as handle:
-                signature = self._check_stat(os.fstat(handle.fileno()))
-                raw = handle.read()
-        except OSError as err:
-            raise StorageError(f"{self.path}: cannot read: {_reason(err)}") from None
-        if not raw.strip():
-            raise StorageError(f"{self.path} is not a crmkit store: the file is empty")
-        try:
-            with no_gc():
-                data = orjson.loads(raw)
-        except orjson.JSONDecodeError as err:
-            raise StorageError(f"{self.path} is not a crmkit store: not valid JSON ({err})") from None
-        if not isinstance(data, dict):
-            raise StorageError(f"{self.path} is not a crmkit store: the top level is not a JSON object")
-        return data, signature
-
-    def read(self) -> dict[str, dict[str, Any]] | None:
-        """TinyDB's read: the parsed file, or None when it does not exist."""
-        return self.load()[0]
-
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        """TinyDB's write: replace the file atomically (see :meth:`save`)."""
-        self.save(data)
-
-    def save(self, data: dict[str, Any]) -> Signature:
-        """Write ``data`` to a temp file, fsync, rename over the file, fsync the directory.
-
-        Returns the new file's signature. The caller must hold the store's lock:
-        the temp file name is fixed, so a leftover from a killed writer is
-        simply replaced.
-        """
-        with no_gc():
-            payload = orjson.dumps(data)
-        try:
-            mode = stat.S_IMODE(os.stat(self.path).st_mode)
-        except FileNotFoundError:
-            mode = 0o600
-        except OSError as err:
-            raise StorageError(f"{self.path}: cannot write: {_reason(err)}") from None
-        try:
-            try:
-                os.unlink(self._tmp_path)
-            except FileNotFoundError:
-                pass
-            # O_EXCL: never follow a planted symlink; 0600 before any byte is written.
-            fd = os.open(self._tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except OSError as err:
-            raise StorageError(f"{self.path}: cannot write: {_reason(err)}") from None
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                if mode != 0o600 and hasattr(os, "fchmod"):
-                    os.fchmod(handle.fileno(), mode)  # keep the permissions the owner chose
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-                signature = self._check_stat(os.fstat(handle.fileno()))
-            os.replace(self._tmp_path, self.path)
-        except OSError as err:
-            try:
-                os.unlink(self._tmp_path)
-            except OSError:
-                pass  # the next writer removes it under the lock
-            raise StorageError(f"{self.path}: cannot write: {_reason(err)}") from None
-        self._fsync_directory()
-        return signature
-
-    def _fsync_directory(self) -> None:
-        # Makes the rename itself durable. Some filesystems cannot fsync a
-        # directory (EINVAL), and Windows cannot open one; there the rename is
-        # as durable as it gets.
-        if os.name == "nt":
-            return
-        try:
-            dir_fd = os.open(os.path.dirname(self.path), os.O_RDONLY)
-        except OSError as err:
-            raise StorageError(f"{self.path}: cannot sync directory: {_reason(err)}") from None
-        try:
-            os.fsync(dir_fd)
-        except OSError as err:
-            if err.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-                raise StorageError(f"{self.path}: cannot sync directory: {_reason(err)}") from None
-        finally:
-            os.close(dir_fd)
 
 
 def _file_key(record_id: str) -> str:
@@ -178,8 +98,68 @@ def _file_key(record_id: str) -> str:
     return record_id[record_id.index("-") + 1 :]
 
 
+def _stem(collection: str) -> str:
+    """The file-name stem of a collection: its name when that is plainly safe, else a hash."""
+    if _SAFE_STEM.fullmatch(collection):
+        return collection
+    return "x-" + hashlib.sha256(collection.encode()).hexdigest()[:24]
+
+
+def _is_int(value: Any, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _fsync_directory(path: Path | str) -> None:
+    # Makes renames and new names in the folder durable. Some filesystems cannot
+    # fsync a folder (EINVAL) and Windows cannot open one: there the rename is as
+    # durable as it gets.
+    if os.name == "nt":
+        return
+    dir_fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    except OSError as err:
+        if err.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(dir_fd)
+
+
+def _create(path: Path | str, chunks: Iterable[bytes], mode: int) -> int:
+    """Write a new file (0600, or ``mode``) and fsync it; a file already there is replaced. Returns the size."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    # O_EXCL: never follow a planted symlink; 0600 before any byte is written.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if mode != 0o600 and hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), mode)  # keep the permissions the owner chose
+            size = 0
+            for chunk in chunks:
+                size += handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass  # the next writer removes it under the lock
+        raise
+    return size
+
+
+def _lines(docs: list[Document]) -> bytes:
+    """Log lines for ``docs``: JSON arrays of up to ``_LOG_BATCH`` documents, each ending in a newline."""
+    with no_gc():
+        return b"".join([orjson.dumps(docs[start : start + _LOG_BATCH], option=orjson.OPT_APPEND_NEWLINE)
+                         for start in range(0, len(docs), _LOG_BATCH)])
+
+
 class TinyDBStore(Engine):
-    """The default backend: a JSON file on disk, shared safely between processes."""
+    """The default backend: JSON files on disk, shared safely between processes."""
 
     def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float = 30.0) -> None:
         # Resolve symlinks: the rename must replace the real file, not the link,
@@ -195,116 +175,338 @@ class TinyDBStore(Engine):
             raise StorageError(f"{self.path}: cannot open: {_reason(err)}") from None
         if not parent_is_dir:
             raise StorageError(f"{self.path}: directory {parent} does not exist")
-        self._file = AtomicJSONStorage(str(self.path))
-        self._lock = filelock.FileLock(f"{self.path}.lock", timeout=lock_timeout, mode=0o600)
+        self.data_dir = Path(f"{self.path}.d")
+        self._tmp_path = parent / f".{self.path.name}.crmkit-tmp"
+        self._lock: Any = None  # a filelock.FileLock, made on the first write (keeps reads import-light)
         self._lock_timeout = lock_timeout
         self._loaded = False
         self._signature: Signature | None = None
+        self._format: int | None = None  # of what was read: None (no store yet), 1 or 2
+        self._store_id: str | None = None
+        self._commit_no = 0
+        self._entries: dict[str, Entry] = {}  # the manifest's "collections"
         # Tables whose names start with "_" other than ours: kept and written back untouched.
         self._extra_tables: dict[str, Any] = {}
         # Per collection, id number -> id, to refuse "X-12" next to "C-12" (one TinyDB key).
         self._numbers: dict[str, dict[str, str]] = {}
+        # Log collections this transaction added to without loading them: _data
+        # holds only the new documents, and _pending_top the highest key among them.
+        self._pending: set[str] = set()
+        self._pending_top: dict[str, int] = {}
+        self._stale = False  # a commit failed after its rename: reload everything
 
-    # -- loading -----------------------------------------------------------
+    # -- the manifest --------------------------------------------------------
 
-    def _refresh(self) -> None:
-        signature = self._file.signature()
-        if self._loaded and signature == self._signature:
+    def _check_stat(self, st: os.stat_result) -> Signature:
+        if stat.S_ISDIR(st.st_mode):
+            raise StorageError(f"{self.path}: is a directory, not a crmkit store")
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _manifest_signature(self) -> Signature | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise StorageError(f"{self.path}: cannot read: {_reason(err)}") from None
+        return self._check_stat(st)
+
+    def _read_manifest(self) -> tuple[dict[str, Any] | None, Signature | None]:
+        """Read and parse ``crm.json``; return the data and the signature of exactly what was read."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None, None
+        except OSError as err:
+            raise StorageError(f"{self.path}: cannot read: {_reason(err)}") from None
+        try:
+            with os.fdopen(fd, "rb") as handle:
+                signature = self._check_stat(os.fstat(handle.fileno()))
+                raw = handle.read()
+        except OSError as err:
+            raise StorageError(f"{self.path}: cannot read: {_reason(err)}") from None
+        if not raw.strip():
+            self._not_a_store("the file is empty")
+        try:
+            with no_gc():
+                data = orjson.loads(raw)
+        except orjson.JSONDecodeError as err:
+            self._not_a_store(f"not valid JSON ({err})")
+        if not isinstance(data, dict):
+            self._not_a_store("the top level is not a JSON object")
+        return data, signature
+
+    def _refresh(self, force: bool = False) -> None:
+        """Catch up with what other processes committed (``force``: re-read the manifest even if it looks unchanged)."""
+        signature = self._manifest_signature()
+        if self._loaded and signature == self._signature and not (force and self._format == FORMAT):
             return
-        data, signature = self._file.load() if signature is not None else (None, None)
+        data, signature = self._read_manifest() if signature is not None else (None, None)
         with no_gc():
-            self._decode(data)
+            self._apply(data)
         self._signature = signature
         self._loaded = True
 
-    def _decode(self, data: dict[str, Any] | None) -> None:
-        collections: dict[str, dict[str, Document]] = {}
-        meta: dict[str, Any] = {}
-        counters: dict[str, int] = {}
-        extra: dict[str, Any] = {}
-        if data is not None:
-            meta, counters = self._decode_header(data.get(META_TABLE))
-            for name, table in data.items():
-                if name == META_TABLE:
-                    continue
-                if name.startswith("_"):
-                    extra[name] = table
-                    continue
-                if not isinstance(table, dict):
-                    self._not_a_store(f"table {name!r} is not a JSON object")
-                docs: dict[str, Document] = {}
-                for key, doc in table.items():
-                    record_id = doc.get("id") if isinstance(doc, dict) else None
-                    if not isinstance(record_id, str):
-                        self._not_a_store(f"document {key} in table {name!r} has no id")
-                    docs[record_id] = doc
-                collections[name] = docs
-        self._set_state(collections, meta, counters)
-        self._extra_tables = extra
-        self._numbers.clear()
+    def _apply(self, data: dict[str, Any] | None) -> None:
+        if data is None:
+            self._reset()
+            self._format, self._store_id, self._commit_no = None, None, 0
+            return
+        header = self._header(data.get(META_TABLE))
+        meta, counters = header.get("meta", {}), header.get("counters", {})
+        if not isinstance(meta, dict) or not isinstance(counters, dict):
+            self._not_a_store("meta and counters must be JSON objects")
+        if not all(_is_int(v, 0) for v in counters.values()):
+            self._not_a_store("id counters must be numbers")
+        if header["format"] == LEGACY_FORMAT:
+            self._apply_legacy(data)
+        else:
+            self._apply_manifest(data, header)
+        self._meta, self._counters = meta, counters
 
-    def _decode_header(self, table: Any) -> tuple[dict[str, Any], dict[str, int]]:
+    def _header(self, table: Any) -> dict[str, Any]:
         if not isinstance(table, dict):
             self._not_a_store(f"no {META_TABLE} table")
         header = table.get("1")
         if not isinstance(header, dict):
             self._not_a_store(f"no document 1 in the {META_TABLE} table")
-        if header.get("format") != FORMAT:
-            self._not_a_store(f"unknown format {header.get('format')!r} (this crmkit reads format {FORMAT})")
-        meta, counters = header.get("meta", {}), header.get("counters", {})
-        if not isinstance(meta, dict) or not isinstance(counters, dict):
-            self._not_a_store("meta and counters must be JSON objects")
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in counters.values()):
-            self._not_a_store("id counters must be numbers")
-        return meta, counters
+        if header.get("format") not in (LEGACY_FORMAT, FORMAT):
+            self._not_a_store(
+                f"unknown format {header.get('format')!r} (this crmkit reads formats {LEGACY_FORMAT} and {FORMAT})"
+            )
+        return header
+
+    def _apply_legacy(self, data: dict[str, Any]) -> None:
+        """Load a format-1 file: every collection is in it, so everything is loaded now."""
+        self._reset()
+        for name, table in data.items():
+            if name == META_TABLE:
+                continue
+            if name.startswith("_"):
+                self._extra_tables[name] = table
+                continue
+            if not isinstance(table, dict):
+                self._not_a_store(f"table {name!r} is not a JSON object")
+            self._data[name] = self._table_docs(name, table, lambda reason: self._not_a_store(reason))
+        self._format, self._store_id, self._commit_no = LEGACY_FORMAT, None, 0
+
+    def _apply_manifest(self, data: dict[str, Any], header: dict[str, Any]) -> None:
+        store_id, commit, entries = header.get("store"), header.get("commit"), header.get("collections")
+        if not isinstance(store_id, str) or not store_id or not _is_int(commit, 1):
+            self._not_a_store("the manifest needs a store id and a commit number")
+        if not isinstance(entries, dict):
+            self._not_a_store("the manifest's collections must be a JSON object")
+        for name, entry in entries.items():
+            self._check_entry(name, entry)
+        extra = {name: table for name, table in data.items() if name != META_TABLE}
+        for name in extra:
+            if not name.startswith("_"):
+                self._not_a_store(f"unexpected table {name!r} (format {FORMAT} keeps collections in {self.data_dir.name})")
+        if self._format != FORMAT or store_id != self._store_id:
+            self._reset()
+        else:
+            for name in list(self._data):
+                old, new = self._entries.get(name), entries.get(name)
+                if old != new and not self._read_appended(name, old, new):
+                    self._forget(name)
+        self._format, self._store_id, self._commit_no = FORMAT, store_id, commit
+        self._entries, self._extra_tables = entries, extra
+
+    def _check_entry(self, name: Any, entry: Any) -> None:
+        if not isinstance(name, str) or not name or name.startswith("_"):
+            self._not_a_store(f"bad collection name {name!r}")
+        file = entry.get("file") if isinstance(entry, dict) else None
+        if not isinstance(file, str) or not _DATA_FILE.fullmatch(file) or file.split(".")[0] != _stem(name):
+            self._not_a_store(f"bad file name {file!r} for collection {name!r}")
+        fields = ("count", "length", "max_key") if file.endswith(".jsonl") else ("count",)
+        for field in fields:
+            if not _is_int(entry.get(field), -1 if field == "max_key" else 0):
+                self._not_a_store(f"bad {field} {entry.get(field)!r} for collection {name!r}")
+
+    def _reset(self) -> None:
+        self._data, self._entries, self._extra_tables = {}, {}, {}
+        self._indexes.clear()
+        self._numbers.clear()
+
+    def _forget(self, collection: str) -> None:
+        super()._forget(collection)
+        self._numbers.pop(collection, None)
 
     def _not_a_store(self, reason: str) -> NoReturn:
         raise StorageError(f"{self.path} is not a crmkit store: {reason}")
 
-    def _encode(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            META_TABLE: {"1": {"format": FORMAT, "meta": self._meta, "counters": self._counters}}
-        }
-        data.update(self._extra_tables)
-        for name, docs in self._data.items():
-            if docs:
-                data[name] = {_file_key(record_id): doc for record_id, doc in docs.items()}
-        return data
+    # -- collection files ----------------------------------------------------
 
-    # -- transaction hooks -------------------------------------------------
+    def _damaged(self, file: str, reason: str) -> NoReturn:
+        raise StorageError(f"{self.data_dir / file}: damaged crmkit collection file: {reason}")
 
-    def _begin(self) -> None:
+    def _read_bytes(self, file: str, start: int = 0, end: int | None = None, prefix: bytes = b"") -> bytearray:
+        """``prefix`` then bytes ``start:end`` of a data file (``end`` None: to the end). Missing: FileNotFoundError."""
+        path = self.data_dir / file
         try:
-            self._lock.acquire()
-        except filelock.Timeout:
-            raise StorageError(
-                f"{self.path}: locked by another process for more than {self._lock_timeout:g} s"
-            ) from None
+            with open(path, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if end is None:
+                    end = size
+                elif size < end:
+                    self._damaged(file, f"{size} bytes, but {end} were committed")
+                buffer = bytearray(len(prefix) + end - start)
+                buffer[: len(prefix)] = prefix
+                handle.seek(start)
+                if handle.readinto(memoryview(buffer)[len(prefix) :]) != end - start:
+                    self._damaged(file, "shorter than it was a moment ago")
+        except FileNotFoundError:
+            raise
         except OSError as err:
-            raise StorageError(f"{self.path}: cannot lock {self._lock.lock_file}: {_reason(err)}") from None
-        try:
-            self._refresh()  # another process may have committed since we last looked
-        except BaseException:
-            self._lock.release()
-            raise
+            raise StorageError(f"{path}: cannot read: {_reason(err)}") from None
+        return buffer
 
-    def _commit(self) -> None:
-        try:
-            with no_gc():
-                data = self._encode()
-            self._signature = self._file.save(data)
-        except BaseException:
-            # Memory is about to be rolled back; if the rename did happen the
-            # file is newer than memory, so look at it again next time.
-            self._loaded = False
-            raise
+    def _table_docs(self, name: str, table: dict[str, Any], fail: Any) -> dict[str, Document]:
+        docs: dict[str, Document] = {}
+        for key, doc in table.items():
+            record_id = doc.get("id") if type(doc) is dict else None
+            if type(record_id) is not str:
+                fail(f"document {key} in table {name!r} has no id")
+            docs[record_id] = doc
+        return docs
 
-    def _end(self) -> None:
-        self._lock.release()
+    def _log_docs(self, file: str, buffer: bytearray) -> list[Document]:
+        """Parse whole lines of a log (``buffer`` starts with a spare byte for the opening bracket)."""
+        if len(buffer) == 1:
+            return []
+        if buffer[-1] != 0x0A:
+            self._damaged(file, "the committed part does not end with a whole line")
+        buffer[0], buffer[-1] = 0x5B, 0x5D  # "[", "]": the lines become one JSON array of arrays
+        try:
+            lines = orjson.loads(buffer.replace(b"\n", b","))
+        except orjson.JSONDecodeError as err:
+            self._damaged(file, f"not JSON lines ({err})")
+        docs: list[Document] = []
+        for line in lines:
+            if type(line) is not list:
+                self._damaged(file, "a line is not a JSON array of documents")
+            for doc in line:
+                if type(doc) is not dict or type(doc.get("id")) is not str:
+                    self._damaged(file, "a line holds something that is not a document with an id")
+            docs += line
+        return docs
+
+    def _load(self, collection: str) -> dict[str, Document]:
+        """Read a collection's committed documents from its file."""
+        for attempt in range(_READ_ATTEMPTS):
+            entry = self._entries.get(collection)
+            if entry is None:
+                return {}
+            file = entry["file"]
+            try:
+                with no_gc():
+                    if file.endswith(".jsonl"):
+                        docs = {}
+                        for doc in self._log_docs(file, self._read_bytes(file, 0, entry["length"], b" ")):
+                            docs[doc["id"]] = doc
+                    else:
+                        try:
+                            data = orjson.loads(self._read_bytes(file))
+                        except orjson.JSONDecodeError as err:
+                            self._damaged(file, f"not valid JSON ({err})")
+                        table = data.get(collection) if isinstance(data, dict) else None
+                        if not isinstance(table, dict):
+                            self._damaged(file, f"no table {collection!r}")
+                        docs = self._table_docs(collection, table, lambda reason: self._damaged(file, reason))
+            except FileNotFoundError:
+                # A writer replaced the file after we read the manifest: look again.
+                # Under the lock nobody can, so the file is really missing.
+                if self._order_saved or attempt == _READ_ATTEMPTS - 1:
+                    raise StorageError(f"{self.data_dir / file}: missing (the store {self.path} is damaged)") from None
+                self._refresh(force=True)
+                continue
+            if len(docs) != entry["count"]:
+                self._damaged(file, f"holds {len(docs)} documents, the manifest says {entry['count']}")
+            return docs
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _read_appended(self, collection: str, old: Entry | None, new: Entry | None) -> bool:
+        """Bring a loaded log up to ``new`` by reading only the lines appended since ``old``; False if it cannot."""
+        if old is None or new is None or old["file"] != new["file"] or not new["file"].endswith(".jsonl"):
+            return False
+        if new["length"] < old["length"] or new["count"] < old["count"]:
+            return False
+        try:
+            added = self._log_docs(new["file"], self._read_bytes(new["file"], old["length"], new["length"], b" "))
+        except (FileNotFoundError, StorageError):
+            return False  # reload it whole when it is next used (and report damage then)
+        docs = self._data[collection]
+        if len(added) != new["count"] - old["count"] or any(doc["id"] in docs for doc in added):
+            return False
+        index = self._indexes.get(collection)
+        for doc in added:
+            docs[doc["id"]] = doc
+            if index is not None:
+                index.add(doc["id"], doc)
+        return True
+
+    def files(self) -> list[Path]:
+        """The files that hold the committed store: the manifest, then each collection's file (for ``db stats``)."""
+        self._reading()
+        if self._signature is None:
+            return []
+        return [self.path, *(self.data_dir / entry["file"] for entry in self._entries.values())]
+
+    def file_of(self, collection: str) -> Path | None:
+        """The file holding ``collection``'s committed documents, or None (no documents, or a format-1 store)."""
+        self._reading()
+        entry = self._entries.get(collection)
+        return None if entry is None else self.data_dir / entry["file"]
+
+    # -- the engine's collection hooks ---------------------------------------
+
+    def _docs(self, collection: str) -> dict[str, Document]:
+        docs = self._data.get(collection)
+        if docs is not None and collection not in self._pending:
+            return docs
+        loaded = self._load(collection)
+        if docs is not None:  # this transaction's pending log additions go after what is on disk
+            self._pending.discard(collection)
+            loaded.update(docs)
+        self._data[collection] = loaded
+        self._indexes.pop(collection, None)
+        return loaded
+
+    def _docs_for_insert(self, collection: str, docs: list[Document]) -> dict[str, Document]:
+        pending = self._data.get(collection)
+        if collection in LOG_COLLECTIONS and (pending is None or collection in self._pending):
+            entry = self._entries.get(collection)
+            top = -1 if entry is None else entry.get("max_key")
+            if top is not None:
+                top = self._pending_top.get(collection, top)
+                for doc in docs:
+                    key = int(_file_key(doc["id"]))
+                    if key <= top:
+                        break
+                    top = key
+                else:
+                    # Every id is above every id the log holds: no need to load it to know they are new.
+                    self._pending.add(collection)
+                    self._pending_top[collection] = top
+                    return self._data.setdefault(collection, {})
+        return self._docs(collection)
+
+    def _size(self, collection: str) -> int:
+        docs = self._data.get(collection)
+        if docs is not None and collection not in self._pending:
+            return len(docs)
+        entry = self._entries.get(collection)
+        return (entry["count"] if entry else 0) + (len(docs) if docs else 0)
+
+    def _names(self) -> list[str]:
+        names = [*self._entries, *(name for name in self._data if name not in self._entries)]
+        return [name for name in names if self._size(name)]
 
     def _check_insert(self, collection: str, docs: list[Document]) -> None:
+        if collection in self._pending:
+            return  # ids checked above every stored one by _docs_for_insert
         numbers = self._numbers.get(collection)
-        stored = self._data.get(collection, {})
+        stored = self._docs(collection)
         # Inserts add to the map and nothing removes from it, so it always holds
         # every stored number: equal sizes mean equal contents. Deletes and
         # rollbacks leave extras behind, and the size check rebuilds it then.
@@ -317,19 +519,169 @@ class TinyDBStore(Engine):
                 raise Conflict(record_id, f"{numbers[key]} already uses number {key} in {collection} (one TinyDB doc_id)")
         numbers.update(keys)
 
-    # -- the rest of the contract ------------------------------------------
+    # -- transaction hooks ---------------------------------------------------
+
+    def _begin(self) -> None:
+        import filelock  # here, not at the top: commands that only read never need it
+
+        if self._lock is None:
+            self._lock = filelock.FileLock(f"{self.path}.lock", timeout=self._lock_timeout, mode=0o600)
+        try:
+            self._lock.acquire()
+        except filelock.Timeout:
+            raise StorageError(
+                f"{self.path}: locked by another process for more than {self._lock_timeout:g} s"
+            ) from None
+        except OSError as err:
+            raise StorageError(f"{self.path}: cannot lock {self._lock.lock_file}: {_reason(err)}") from None
+        try:
+            self._refresh(force=True)  # another process may have committed since we last looked
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _commit(self) -> None:
+        changes: dict[str, list[str] | None] = self._changes()
+        if self._format == LEGACY_FORMAT:  # convert: every collection moves to a file of its own
+            changes.update(dict.fromkeys([name for name in self._data if name not in changes]))
+        commit = self._commit_no + 1
+        mode = self._mode()
+        entries = dict(self._entries)
+        renamed = False
+        try:
+            with no_gc():
+                created = False
+                for name, inserted in changes.items():
+                    old = entries.get(name)
+                    if inserted is not None and old is not None and "length" in old:
+                        stored = self._data[name]
+                        entries[name] = self._append(old, [stored[i] for i in inserted])
+                    elif docs := self._docs(name):
+                        self._ensure_data_dir(mode)
+                        entries[name] = self._write_collection(name, docs, commit, mode)
+                        created = True
+                    else:
+                        entries.pop(name, None)
+                if created:
+                    _fsync_directory(self.data_dir)
+                header = {"format": FORMAT, "store": self._store_id or secrets.token_hex(8), "commit": commit,
+                          "meta": self._meta, "counters": self._counters, "collections": entries}
+                payload = orjson.dumps({META_TABLE: {"1": header}, **self._extra_tables})
+            _create(self._tmp_path, [payload], mode)
+            signature = self._check_stat(os.stat(self._tmp_path))
+            os.replace(self._tmp_path, self.path)
+            renamed = True
+            _fsync_directory(self.path.parent)
+            self._format, self._store_id, self._commit_no = FORMAT, header["store"], commit
+            self._entries, self._signature = entries, signature
+            self._remove_unused()
+        except OSError as err:
+            self._stale = renamed  # after the rename the files are newer than memory: reload them
+            try:
+                os.unlink(self._tmp_path)
+            except OSError:
+                pass  # the next writer replaces it under the lock
+            raise StorageError(f"{self.path}: cannot write: {_reason(err)}") from None
+        except BaseException:
+            self._stale = True  # whatever this was, memory is rolled back: trust only the files
+            raise
+
+    def _mode(self) -> int:
+        """The permissions for new files: the manifest's, or 0600 for a new store."""
+        try:
+            return stat.S_IMODE(os.stat(self.path).st_mode)
+        except FileNotFoundError:
+            return 0o600
+        except OSError as err:
+            raise StorageError(f"{self.path}: cannot write: {_reason(err)}") from None
+
+    def _ensure_data_dir(self, mode: int) -> None:
+        try:
+            st = os.stat(self.data_dir)
+        except FileNotFoundError:
+            # Owner only, plus "enter" wherever the store file grants "read".
+            dir_mode = 0o700 | (mode & 0o044) | ((mode & 0o044) >> 2)
+            os.mkdir(self.data_dir, 0o700)
+            os.chmod(self.data_dir, dir_mode)
+            _fsync_directory(self.path.parent)
+            return
+        if not stat.S_ISDIR(st.st_mode):
+            raise StorageError(f"{self.data_dir}: is not a directory (crmkit keeps the store's collections there)")
+
+    def _write_collection(self, name: str, docs: dict[str, Document], commit: int, mode: int) -> Entry:
+        if name in LOG_COLLECTIONS:
+            file = f"{_stem(name)}.{commit}.jsonl"
+            length = _create(self.data_dir / file, [_lines(list(docs.values()))], mode)
+            top = max(int(_file_key(record_id)) for record_id in docs)
+            return {"file": file, "count": len(docs), "length": length, "max_key": top}
+        file = f"{_stem(name)}.{commit}.json"
+        table = {_file_key(record_id): doc for record_id, doc in docs.items()}
+        _create(self.data_dir / file, [orjson.dumps({name: table})], mode)
+        return {"file": file, "count": len(docs)}
+
+    def _append(self, old: Entry, docs: list[Document]) -> Entry:
+        """Add lines to a log after its committed length (cutting off what a killed writer left there)."""
+        file, length = old["file"], old["length"]
+        payload = _lines(docs)
+        try:
+            fd = os.open(self.data_dir / file, os.O_WRONLY)
+        except FileNotFoundError:
+            raise StorageError(f"{self.data_dir / file}: missing (the store {self.path} is damaged)") from None
+        with os.fdopen(fd, "wb") as handle:
+            size = os.fstat(fd).st_size
+            if size < length:
+                self._damaged(file, f"{size} bytes, but {length} were committed")
+            if size != length:
+                os.ftruncate(fd, length)
+            handle.seek(length)
+            handle.write(payload)
+            handle.flush()
+            os.fsync(fd)
+        top = max(old["max_key"], *(int(_file_key(doc["id"])) for doc in docs))
+        return {**old, "count": old["count"] + len(docs), "length": length + len(payload), "max_key": top}
+
+    def _remove_unused(self) -> None:
+        """Delete data files the manifest no longer names: replaced ones, and a killed writer's."""
+        keep = {entry["file"] for entry in self._entries.values()}
+        try:
+            names = os.listdir(self.data_dir)
+        except OSError:
+            return
+        for name in names:
+            if name not in keep and _DATA_FILE.fullmatch(name):
+                try:
+                    os.unlink(self.data_dir / name)
+                except OSError:
+                    pass  # in use (Windows) or gone: the next commit tries again
+
+    def _end(self) -> None:
+        try:
+            # Pending log additions are on disk now, or were rolled back: either
+            # way the log is "not loaded" again.
+            for name in self._pending:
+                self._data.pop(name, None)
+            self._pending.clear()
+            self._pending_top.clear()
+            if self._stale:
+                self._stale = self._loaded = False
+                self._reset()
+        finally:
+            self._lock.release()
+
+    # -- the rest of the contract --------------------------------------------
 
     def exists(self) -> bool:
-        """Whether the file exists (and is a crmkit store: anything else raises ``StorageError``)."""
+        """Whether the store exists (and is a crmkit store: anything else raises ``StorageError``)."""
         self._check_open()
         if not self._order_saved:
             self._refresh()
         return self._signature is not None
 
     def close(self) -> None:
-        """Forget the in-memory copy; the file is closed already (it is never held open)."""
+        """Forget the in-memory copy; no file is held open between calls."""
         super().close()
-        self._file.close()
+        self._reset()
+        self._loaded = False
 
 
 def open_tinydb(url: str) -> TinyDBStore:
@@ -347,6 +699,6 @@ def crmkit_storage_backends() -> list[BackendSpec]:
         BackendSpec(
             scheme="tinydb",
             open=open_tinydb,
-            description="One JSON file (TinyDB format), no server: the default for small teams.",
+            description="JSON files (TinyDB format) beside a small manifest, no server: the default for small teams.",
         )
     ]
