@@ -48,6 +48,13 @@ def write_customers_csv(path: Path, count: int, seed: int = 7) -> None:
             ])
 
 
+def store_bytes(store: Path) -> int:
+    """Size of a TinyDB store on disk: its manifest and the collection files beside it."""
+    folder = store.with_name(store.name + ".d")
+    extra = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+    return store.stat().st_size + extra
+
+
 def timed(fn, repeat: int = 1) -> float:
     samples = []
     for _ in range(repeat):
@@ -82,7 +89,7 @@ def main() -> None:
             crm.close()
             stores[size] = store
             rows.append([f"import {size:,} customers from CSV (validated)", f"{seconds:.2f} s",
-                         f"{size / seconds:,.0f} rows/s", f"{store.stat().st_size / 1e6:.1f} MB file"])
+                         f"{size / seconds:,.0f} rows/s", f"{store_bytes(store) / 1e6:.1f} MB on disk"])
         biggest = max(sizes)
         crm = crmkit.open(stores[biggest])
         with (folder / f"customers-{biggest}.csv").open(encoding="utf-8") as fp:
@@ -90,10 +97,10 @@ def main() -> None:
         crm.customers.find_by_email("warm@up.example")  # first lookup builds the index
         assert crm.customers.find_by_email(email) is not None
         lookup = timed(lambda: crm.customers.find_by_email(email), repeat=200)
-        open_time = timed(lambda: crmkit.open(stores[biggest]).customers.count(), repeat=3)
+        open_time = timed(lambda: crmkit.open(stores[biggest]).customers.find_by_email(email), repeat=3)
         crm.close()
         rows.append([f"find by email on {biggest:,} customers (warm)", f"{lookup * 1e6:.0f} µs", "", ""])
-        rows.append([f"open {biggest:,}-customer store and count", f"{open_time:.2f} s", "", ""])
+        rows.append([f"open {biggest:,}-customer store, find by email (cold)", f"{open_time:.2f} s", "", ""])
 
         click_time = timed(lambda: run([sys.executable, "-c", "import click"], env), args.repeat)
         rows.append(['python -c "import click" (reference)', f"{click_time * 1000:.0f} ms", "1.0x", ""])
