@@ -12,7 +12,7 @@ exception: either rolls the transaction back, so nothing reaches the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs

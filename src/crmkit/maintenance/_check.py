@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import attrs
 
 from ..errors import ValidationError
 from ..models import Customer, Event, Interaction, Ticket, from_doc
+from ..storage._engine import leaf_values
 from ..storage.base import LOOKUP_KEYS, Document, Storage
 from ..storage.query import In
 from ._common import ID, Source, ordered, snapshot, storage_of
@@ -27,17 +27,6 @@ class Problem:
     collection: str
     record_id: str
     message: str
-
-
-def _leaves(value: Any, path: tuple[str, ...]) -> Iterator[Any]:
-    """The values at ``path``, fanning out over lists (what ``=`` compares against)."""
-    if isinstance(value, list):
-        for item in value:
-            yield from _leaves(item, path)
-    elif not path:
-        yield value
-    elif isinstance(value, dict) and path[0] in value:
-        yield from _leaves(value[path[0]], path[1:])
 
 
 class _Checker:
@@ -123,7 +112,7 @@ class _Checker:
         for path in LOOKUP_KEYS.get(name, ()):
             expected: dict[str, set[str]] = {}
             for doc in docs:
-                for leaf in _leaves(doc, path):
+                for leaf in leaf_values(doc, path):
                     if isinstance(leaf, str) and isinstance(doc.get("id"), str):
                         expected.setdefault(leaf.casefold(), set()).add(doc["id"])
             values = list(expected)

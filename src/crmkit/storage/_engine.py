@@ -108,15 +108,15 @@ def doc_id(doc: Any) -> str:
     return record_id
 
 
-def _leaves(value: Any, path: tuple[str, ...]) -> Iterator[Any]:
+def leaf_values(value: Any, path: tuple[str, ...]) -> Iterator[Any]:
     """The values at ``path``, flattening every list on the way (a superset of what ``matches`` tests)."""
     if isinstance(value, list):
         for item in value:
-            yield from _leaves(item, path)
+            yield from leaf_values(item, path)
     elif not path:
         yield value
     elif isinstance(value, dict) and path[0] in value:
-        yield from _leaves(value[path[0]], path[1:])
+        yield from leaf_values(value[path[0]], path[1:])
 
 
 class _CollectionIndex:
@@ -145,7 +145,7 @@ class _CollectionIndex:
 
     @staticmethod
     def _add_leaves(by_value: dict[str, set[str]], record_id: str, doc: Document, path: tuple[str, ...]) -> None:
-        for leaf in _leaves(doc, path):
+        for leaf in leaf_values(doc, path):
             if isinstance(leaf, str):
                 key = leaf.casefold()
                 ids = by_value.get(key)
@@ -160,7 +160,7 @@ class _CollectionIndex:
                 self._add_leaves(by_value, record_id, doc, path)
             return
         # One step (customer_id, record_id, status, emails): read the value
-        # directly instead of walking _leaves per document (measured 1.7x
+        # directly instead of walking leaf_values per document (measured 1.7x
         # faster on 50k interactions by customer_id).
         key = path[0]
         for record_id, doc in self.docs.items():
@@ -186,7 +186,7 @@ class _CollectionIndex:
         if not keep_position:
             self.position.pop(record_id, None)
         for path, by_value in self.by_path.items():
-            for leaf in _leaves(doc, path):
+            for leaf in leaf_values(doc, path):
                 if isinstance(leaf, str):
                     ids = by_value.get(leaf.casefold())
                     if ids is not None:

@@ -42,13 +42,14 @@ import stat
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
 import orjson
 
 from ..errors import Conflict, NotFound, StorageError, ValidationError
 from ..hookspecs import hookimpl
+from ._files import reason as _reason
+from ._files import store_file
 from ._engine import check_collection, check_prefix, doc_id, no_gc
 from ._sql import (KeyIndex, Plan, bulk_lookup_keys, compile_filter, compile_order, is_odd, lookup_keys,
                    quote_identifier, register_functions)
@@ -77,10 +78,6 @@ _SCHEMA = (
 _INSERT_CHUNK = 5000
 #: How many documents a sorted scan fetches at a time when Python has the last word on the filter.
 _CHUNK = 512
-
-
-def _reason(err: OSError) -> str:
-    return err.strerror or str(err)
 
 
 def _is_busy(err: sqlite3.Error) -> bool:
@@ -158,20 +155,10 @@ class SQLiteStore:
     url: str
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0, synchronous: str = "FULL") -> None:
-        # Resolve symlinks so that the -wal and -shm files sit beside the real file.
-        self.path = Path(os.path.realpath(os.path.abspath(os.fspath(path))))
-        self.url = f"sqlite://{self.path}"
         if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise ValidationError("synchronous", synchronous, "must be FULL, EXTRA or NORMAL")
-        parent = self.path.parent
-        try:
-            parent_is_dir = stat.S_ISDIR(os.stat(parent).st_mode)
-        except (FileNotFoundError, NotADirectoryError):
-            parent_is_dir = False
-        except OSError as err:
-            raise StorageError(f"{self.path}: cannot open: {_reason(err)}") from None
-        if not parent_is_dir:
-            raise StorageError(f"{self.path}: directory {parent} does not exist")
+        self.path = store_file(path)  # the -wal and -shm files sit beside the real file
+        self.url = f"sqlite://{self.path}"
         self._timeout = timeout
         self._synchronous = synchronous.upper()
         self._conn: sqlite3.Connection | None = None

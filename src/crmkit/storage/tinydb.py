@@ -64,6 +64,8 @@ import orjson
 
 from ..errors import Conflict, StorageError, ValidationError
 from ..hookspecs import hookimpl
+from ._files import reason as _reason
+from ._files import store_file
 from ._engine import Engine, no_gc
 from .base import BackendSpec, Document
 from .url import parse_store_url
@@ -87,10 +89,6 @@ _DATA_FILE = re.compile(r"(?:[a-z0-9_]{1,64}|x-[0-9a-f]{24})\.[1-9][0-9]*\.jsonl
 
 Signature = tuple[int, int, int]
 Entry = dict[str, Any]
-
-
-def _reason(err: OSError) -> str:
-    return err.strerror or str(err)
 
 
 def _file_key(record_id: str) -> str:
@@ -162,19 +160,9 @@ class TinyDBStore(Engine):
     """The default backend: JSON files on disk, shared safely between processes."""
 
     def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float = 30.0) -> None:
-        # Resolve symlinks: the rename must replace the real file, not the link,
-        # and every process must lock the same lock file.
-        self.path = Path(os.path.realpath(os.path.abspath(os.fspath(path))))
+        self.path = store_file(path)
         super().__init__(url=f"tinydb://{self.path}")
         parent = self.path.parent
-        try:
-            parent_is_dir = stat.S_ISDIR(os.stat(parent).st_mode)
-        except (FileNotFoundError, NotADirectoryError):
-            parent_is_dir = False
-        except OSError as err:
-            raise StorageError(f"{self.path}: cannot open: {_reason(err)}") from None
-        if not parent_is_dir:
-            raise StorageError(f"{self.path}: directory {parent} does not exist")
         self.data_dir = Path(f"{self.path}.d")
         self._tmp_path = parent / f".{self.path.name}.crmkit-tmp"
         self._lock: Any = None  # a filelock.FileLock, made on the first write (keeps reads import-light)
