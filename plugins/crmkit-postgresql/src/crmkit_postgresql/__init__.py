@@ -12,13 +12,31 @@ guarantees are described in :mod:`crmkit_postgresql.store`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from crmkit.hookspecs import hookimpl
 from crmkit.storage.base import BackendSpec
 
-from .store import FORMAT, PostgresStore, open_postgresql
+if TYPE_CHECKING:
+    from .store import FORMAT, PostgresStore
 
 __version__ = "0.1.0"
 __all__ = ["FORMAT", "PostgresStore", "__version__", "crmkit_storage_backends", "open_postgresql"]
+
+
+def open_postgresql(url: str) -> Any:
+    """Open a store from a ``postgresql://`` URL (psycopg is imported only now, not with every command)."""
+    from .store import open_postgresql as open_store
+
+    return open_store(url)
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("FORMAT", "PostgresStore"):
+        from . import store
+
+        return getattr(store, name)
+    raise AttributeError(f"module 'crmkit_postgresql' has no attribute {name!r}")
 
 
 @hookimpl
