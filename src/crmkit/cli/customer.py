@@ -81,8 +81,9 @@ def add(app: AppContext, name: str, allow_duplicate: bool, street: str | None, c
 @pass_app
 def list_(app: AppContext, where: str | None, sort: str | None, limit: int | None, fmt: str) -> None:
     """List customers."""
-    rows = app.crm.customers.find(where, sort=sort, limit=limit)
-    render(rows, LIST_COLUMNS, fmt, pm=app.pm, model=Customer)
+    # a table needs the records; the file formats print stored documents as they are
+    find = app.crm.customers.find if fmt == "table" else app.crm.customers.find_documents
+    render(find(where, sort=sort, limit=limit), LIST_COLUMNS, fmt, pm=app.pm, model=Customer)
 
 
 @customer.command("show")

@@ -58,8 +58,8 @@ def list_(app: AppContext, customer_id: str | None, where: str | None, sort: str
           fmt: str) -> None:
     """List interactions."""
     equals = {"customer_id": app.crm.customers.normalize_id(customer_id)} if customer_id else {}
-    rows = app.crm.interactions.find(where, sort=sort, limit=limit, **equals)
-    render(rows, LIST_COLUMNS, fmt, pm=app.pm, model=Interaction)
+    find = app.crm.interactions.find if fmt == "table" else app.crm.interactions.find_documents
+    render(find(where, sort=sort, limit=limit, **equals), LIST_COLUMNS, fmt, pm=app.pm, model=Interaction)
 
 
 @interaction.command("show")

@@ -97,7 +97,8 @@ def render(rows: Sequence[Any], columns: Sequence[Column], fmt: str, *, pm: plug
                             disable_numparse=True))
         return
     out = _stdout()
-    write_docs(pm, fmt, [to_doc(row) for row in rows], model or (type(rows[0]) if rows else None), out)
+    docs = [row if isinstance(row, dict) else to_doc(row) for row in rows]
+    write_docs(pm, fmt, docs, model or (type(rows[0]) if rows else None), out)
     out.flush()
 
 

@@ -95,10 +95,23 @@ class Service(Generic[M]):
 
         ``sort`` is text like ``"-opened_at,name"``; ``limit`` caps the result.
         """
-        docs = self.storage.scan(
+        return [from_doc(self.model, doc) for doc in self.find_documents(where, sort=sort, limit=limit, **equals)]
+
+    def find_documents(
+        self,
+        where: str | Filter | None = None,
+        *,
+        sort: str | Sequence[SortKey] | None = None,
+        limit: int | None = None,
+        **equals: Any,
+    ) -> list[dict[str, Any]]:
+        """Like :meth:`find`, but the records in stored form (what ``to_doc`` gives), without building models.
+
+        The fast path for exports and JSON output of large lists.
+        """
+        return self.storage.scan(
             self.collection, self.compile_where(where, **equals), self.compile_sort(sort), self._limit(limit)
         )
-        return [from_doc(self.model, doc) for doc in docs]
 
     def delete(self, record_id: str | int, *, expected_version: int | None = None) -> M:
         """Delete a record (a ``Conflict`` on a stale ``expected_version``) and return what was deleted."""
