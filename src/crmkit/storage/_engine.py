@@ -27,7 +27,6 @@ A store object is not thread-safe: give each thread its own.
 from __future__ import annotations
 
 import gc
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -35,13 +34,8 @@ from typing import Any
 import orjson
 
 from ..errors import Conflict, NotFound, StorageError, ValidationError
-from .base import LOOKUP_KEYS, Document
+from .base import LOOKUP_KEYS, Document, check_prefix, doc_id
 from .query import And, Compare, Filter, In, SortKey, matches, sort_docs
-
-#: Record ids are a letter prefix, a dash and a number: ``C-12``. The tinydb
-#: file keys documents by that number, so every backend on this engine insists.
-ID_PATTERN = re.compile(r"([A-Za-z]+)-(0|[1-9][0-9]*)")
-PREFIX_PATTERN = re.compile(r"[A-Za-z]+")
 
 # Reject datetimes and dataclasses instead of letting orjson turn them into
 # strings or dicts: the store must keep exactly the JSON it was given.
@@ -91,21 +85,6 @@ def check_collection(name: Any) -> str:
     return name
 
 
-def check_prefix(prefix: Any) -> str:
-    """Return ``prefix`` if it is a valid id prefix (letters only)."""
-    if not isinstance(prefix, str) or not PREFIX_PATTERN.fullmatch(prefix):
-        raise ValidationError("prefix", prefix, "an id prefix is one or more letters")
-    return prefix
-
-
-def doc_id(doc: Any) -> str:
-    """Return the id of a document, checking its shape (``PREFIX-N``)."""
-    if not isinstance(doc, dict):
-        raise ValidationError("document", doc, "a document is a JSON object")
-    record_id = doc.get("id")
-    if not isinstance(record_id, str) or not ID_PATTERN.fullmatch(record_id):
-        raise ValidationError("id", record_id, "a record id is letters, a dash and a number, like C-12")
-    return record_id
 
 
 def leaf_values(value: Any, path: tuple[str, ...]) -> Iterator[Any]:

@@ -24,15 +24,39 @@ Contract (checked by ``crmkit.testing``'s conformance suite):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from ..errors import ValidationError
 from .query import Filter, SortKey
 
 Document = dict[str, Any]
+
+#: Record ids are a letter prefix, a dash and a number (``C-12``); every backend insists.
+ID_PATTERN = re.compile(r"([A-Za-z]+)-(0|[1-9][0-9]*)")
+PREFIX_PATTERN = re.compile(r"[A-Za-z]+")
+
+
+def check_prefix(prefix: Any) -> str:
+    """Return ``prefix`` if it is a valid id prefix (letters only)."""
+    if not isinstance(prefix, str) or not PREFIX_PATTERN.fullmatch(prefix):
+        raise ValidationError("prefix", prefix, "an id prefix is one or more letters")
+    return prefix
+
+
+def doc_id(doc: Any) -> str:
+    """Return the id of a document, checking its shape (``PREFIX-N``)."""
+    if not isinstance(doc, dict):
+        raise ValidationError("document", doc, "a document is a JSON object")
+    record_id = doc.get("id")
+    if not isinstance(record_id, str) or not ID_PATTERN.fullmatch(record_id):
+        raise ValidationError("id", record_id, "a record id is letters, a dash and a number, like C-12")
+    return record_id
+
 
 
 @runtime_checkable

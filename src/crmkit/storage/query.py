@@ -332,20 +332,23 @@ def format_where(f: Filter) -> str:
 # --- evaluation --------------------------------------------------------------
 
 
-def _values(node: Any, path: tuple[str, ...]) -> Iterator[Any]:
-    """Yield every value reached by ``path``, fanning out over lists met on the way."""
+def path_values(node: Any, path: tuple[str, ...]) -> Iterator[Any]:
+    """Yield every value reached by ``path``, fanning out over lists met on the way.
+
+    Public so that backends walk documents exactly as :func:`matches` does.
+    """
     if not path:
         yield node
     elif isinstance(node, list):
         for item in node:
-            yield from _values(item, path)
+            yield from path_values(item, path)
     elif isinstance(node, dict) and path[0] in node:
-        yield from _values(node[path[0]], path[1:])
+        yield from path_values(node[path[0]], path[1:])
 
 
-def _candidates(doc: Any, path: tuple[str, ...]) -> Iterator[Any]:
+def candidates(doc: Any, path: tuple[str, ...]) -> Iterator[Any]:
     """The values a comparison tests: a list at the end of the path stands for its elements."""
-    for value in _values(doc, path):
+    for value in path_values(doc, path):
         if isinstance(value, list):
             yield from value
         else:
@@ -404,12 +407,12 @@ def matches(f: Filter | None, doc: dict[str, Any]) -> bool:
         return True
     if isinstance(f, Compare):
         negate = _check_op(f.op) in ("!=", "!~")
-        hit = any(_test(f.op[1:] if negate else f.op, c, f.value) for c in _candidates(doc, f.path))
+        hit = any(_test(f.op[1:] if negate else f.op, c, f.value) for c in candidates(doc, f.path))
         return not hit if negate else hit
     if isinstance(f, In):
-        return any(_equal(c, v) for c in _candidates(doc, f.path) for v in f.values)
+        return any(_equal(c, v) for c in candidates(doc, f.path) for v in f.values)
     if isinstance(f, Exists):
-        return any(_present(v) for v in _values(doc, f.path))
+        return any(_present(v) for v in path_values(doc, f.path))
     if isinstance(f, And):
         return all(matches(i, doc) for i in f.items)
     if isinstance(f, Or):
@@ -489,7 +492,7 @@ def sort_docs(docs: list[dict[str, Any]], order: Sequence[SortKey]) -> list[dict
     result = list(docs)
     # Stable sorts from the last key to the first give a multi-key sort with per-key direction.
     for key in reversed(order):
-        firsts = [(next(_values(d, key.path), None), d) for d in result]
+        firsts = [(next(path_values(d, key.path), None), d) for d in result]
         present = [(v, d) for v, d in firsts if v is not None]
         present.sort(key=lambda pair: _sort_value(pair[0]), reverse=key.descending)
         result = [d for _, d in present] + [d for v, d in firsts if v is None]

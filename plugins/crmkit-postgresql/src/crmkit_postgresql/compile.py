@@ -37,12 +37,12 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 import attrs
-from crmkit.storage.query import And, Compare, Exists, Filter, In, Not, Or
+from crmkit.storage.query import And, Compare, Exists, Filter, In, Not, Or, path_values
 
 YES, MAYBE, NO = 2, 1, 0
 
@@ -87,29 +87,9 @@ _CONST = {YES: Compiled(SQL("2"), True, None), NO: Compiled(SQL("0"), True, None
 # -- lookup keys ----------------------------------------------------------------
 
 
-def _values(node: Any, path: tuple[str, ...]) -> Iterator[Any]:
-    """Every value ``path`` reaches, fanning out over lists (as ``crmkit.storage.query`` does)."""
-    if not path:
-        yield node
-    elif isinstance(node, list):
-        for item in node:
-            yield from _values(item, path)
-    elif isinstance(node, dict) and path[0] in node:
-        yield from _values(node[path[0]], path[1:])
-
-
-def candidates(doc: Any, path: tuple[str, ...]) -> Iterator[Any]:
-    """The values a comparison on ``path`` tests: a list at the end stands for its elements."""
-    for value in _values(doc, path):
-        if isinstance(value, list):
-            yield from value
-        else:
-            yield value
-
-
 def first_value(doc: Any, path: tuple[str, ...]) -> Any:
     """The value a sort on ``path`` uses: the first one the path reaches, or None."""
-    return next(_values(doc, path), None)
+    return next(path_values(doc, path), None)
 
 
 def key_entry(path: tuple[str, ...], value: str) -> str:
@@ -123,7 +103,7 @@ def key_entry(path: tuple[str, ...], value: str) -> str:
 
 
 def _string_leaves(node: Any, path: tuple[str, ...], out: list[str]) -> None:
-    """Append the string candidates at ``path``, as :func:`candidates` finds them (this runs per write)."""
+    """Append the string candidates at ``path``, as :func:`crmkit.storage.query.candidates` finds them (this runs per write)."""
     for n, step in enumerate(path):
         if isinstance(node, dict):
             if step not in node:

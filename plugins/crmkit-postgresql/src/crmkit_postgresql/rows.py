@@ -21,12 +21,11 @@ from typing import Any
 
 import orjson
 from crmkit.errors import Conflict, ValidationError
+from crmkit.storage.base import check_prefix, doc_id  # noqa: F401 (re-exported) -- the id rules every backend shares
 
 from .compile import doc_keys
 
 #: Record ids are a letter prefix, a dash and a number (``C-12``), as in crmkit's own backends.
-ID_PATTERN = re.compile(r"([A-Za-z]+)-(0|[1-9][0-9]*)")
-PREFIX_PATTERN = re.compile(r"[A-Za-z]+")
 
 # Reject datetimes and dataclasses rather than letting orjson turn them into strings:
 # the store keeps exactly the JSON it is given.
@@ -71,28 +70,11 @@ def check_collection(name: Any) -> str:
     return name
 
 
-def check_prefix(prefix: Any) -> str:
-    """Return ``prefix`` if it is a valid id prefix (letters only)."""
-    if not isinstance(prefix, str) or not PREFIX_PATTERN.fullmatch(prefix):
-        raise ValidationError("prefix", prefix, "an id prefix is one or more letters")
-    return prefix
-
-
 def check_count(name: str, value: Any) -> int:
     """Return ``value`` if it is a whole number, 0 or more."""
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValidationError(name, value, "must be a whole number, 0 or more")
     return value
-
-
-def doc_id(doc: Any) -> str:
-    """Return the id of a document, checking its shape (``PREFIX-N``)."""
-    if not isinstance(doc, dict):
-        raise ValidationError("document", doc, "a document is a JSON object")
-    record_id = doc.get("id")
-    if not isinstance(record_id, str) or not ID_PATTERN.fullmatch(record_id):
-        raise ValidationError("id", record_id, "a record id is letters, a dash and a number, like C-12")
-    return record_id
 
 
 def doc_version(doc: dict[str, Any]) -> int:
