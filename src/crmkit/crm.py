@@ -20,6 +20,7 @@ from typing import Any
 import pluggy
 
 from .config import locate_store
+from .entities import ENTITIES, referrers
 from .errors import StorageError, ValidationError
 from .models import Event, to_doc, utcnow
 from .profiles.base import Profile
@@ -136,16 +137,30 @@ class CRM:
         return self.profile.check_fields(values, current)
 
     def dependants(self, customer_id: str) -> dict[str, list[str]]:
-        """Ids of the records that refer to a customer, per collection."""
-        where = Compare(("customer_id",), "=", customer_id)
-        return {
-            collection: [doc["id"] for doc in self.storage.scan(collection, where)]
-            for collection in ("interactions", "tickets")
-        }
+        """Ids of the records that belong to a customer, per collection, in the order to delete them.
+
+        A record type that refers to another comes before it (contracts before
+        their deals), so deleting in this order never leaves a dangling link.
+        """
+        found = {}
+        for entity in reversed(ENTITIES.values()):
+            if entity.owner is not None:
+                where = Compare((entity.owner,), "=", customer_id)
+                found[entity.name] = [doc["id"] for doc in self.storage.scan(entity.name, where)]
+        return found
+
+    def referring(self, collection: str, record_id: str) -> dict[str, list[str]]:
+        """Ids of the records whose references name ``record_id`` of ``collection``, per collection."""
+        found: dict[str, list[str]] = {}
+        for entity, field in referrers(collection):
+            ids = [doc["id"] for doc in self.storage.scan(entity.name, Compare((field,), "=", record_id))]
+            if ids:
+                found.setdefault(entity.name, []).extend(ids)
+        return found
 
     def stats(self) -> dict[str, int]:
         """How many records each collection holds."""
-        return {name: self.storage.count(name) for name in ("customers", "interactions", "tickets", "events")}
+        return {name: self.storage.count(name) for name in ENTITIES}
 
 
 def _os_user() -> str:

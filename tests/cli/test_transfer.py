@@ -216,5 +216,5 @@ def test_preset_for_another_file_is_refused(cli, tmp_path, store_path, check):
 def test_foreign_json_object_says_what_it_found(cli, tmp_path, store_path, check):
     (tmp_path / "Contacts.sobject-tree.json").write_text('{"records": [{"LastName": "Lee"}]}')
     error = check.failed(cli("import", "Contacts.sobject-tree.json", "--preset", "salesforce-contacts"), 1,
-                         "'records'", "a list of records", "customers/interactions/tickets/events")
+                         "'records'", "a list of records", "customers/tickets/interactions/events")
     assert "several record types" not in error and not store_path.exists()

@@ -49,8 +49,8 @@ def test_references_to_missing_records_are_found(crm):
     _raw(crm, "tickets", id="T-8", customer_id="C-98", subject="orphan", opened_at="2026-03-02T09:00:00Z")
     problems = _problems(crm)
     assert ("interactions", "I-5", "refers to customer C-99, which does not exist") in problems
-    assert ("interactions", "I-6", "links ticket T-9, which does not exist") in problems
-    assert ("interactions", "I-7", f"links ticket {ticket.id} of {bob.id}, not of {ann.id}") in problems
+    assert ("interactions", "I-6", "refers to ticket T-9, which does not exist") in problems
+    assert ("interactions", "I-7", f"refers to ticket {ticket.id} of {bob.id}, not of {ann.id}") in problems
     assert ("tickets", "T-8", "refers to customer C-98, which does not exist") in problems
     assert len(problems) == 4
 

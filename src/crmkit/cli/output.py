@@ -113,7 +113,7 @@ def write_docs(pm: pluggy.PluginManager, fmt: str, docs: list[dict[str, Any]], m
             raise TypeError("a flat format needs the record model")  # a programming slip, not user input
         # Link columns (customer_email beside customer_id) are filled by crmkit.io.transfer's
         # export only; a listing leaves them out rather than print an empty column.
-        links = set(records.LINK_COLUMNS.get(model, {}).values())
+        links = set(records.links(model).values())
         columns = [c for c in records.columns(model, docs) if c not in links]
         spec.write(out, [records.flatten(doc, model) for doc in docs], columns)
     else:

@@ -10,10 +10,11 @@ from typing import IO, Any, Self
 
 import click
 
+from ..entities import RECORD_TYPES as ENTITY_TYPES
 from .context import AppContext, pass_app
 from .options import KEY_VALUE, pairs_to_dict
 
-RECORD_TYPES = ("customers", "interactions", "tickets", "events", "all")
+RECORD_TYPES = (*ENTITY_TYPES, "all")
 #: Below this many rows a progress bar would only flicker.
 PROGRESS_MIN_ROWS = 2000
 

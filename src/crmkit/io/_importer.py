@@ -17,8 +17,9 @@ from typing import Any
 
 import attrs
 
+from ..entities import ENTITIES
 from ..errors import Conflict, CrmkitError, ImportRowsError, NotFound, ValidationError
-from ..models import Customer, Event, Ticket, from_doc, to_doc
+from ..models import Customer, Event, from_doc, to_doc
 from ..services.base import BOOKKEEPING, build, normalize_id
 from ..services.normalize import normalize_email, normalize_phone
 from .base import ROW_ERROR, ImportPreset
@@ -27,15 +28,9 @@ from .records import MODELS, unflatten, unknown_columns
 
 #: Rows planned and written per step (and per ``progress`` call).
 CHUNK = 500
-#: Required model fields that the services fill in themselves when missing.
-SERVICE_FILLED = frozenset({"customer_id", "occurred_at", "opened_at"})
-#: What ``tickets.update`` may change; status and history move through the ticket verbs.
-TICKET_EDITABLE = frozenset({"subject", "description", "category", "priority", "department", "channel"})
 #: Events the services write when a record is created: a store holding only these
 #: was filled by an import, and restoring an event log replaces them.
-CREATION_EVENTS = {"customer.created": "customers", "interaction.logged": "interactions",
-                   "ticket.opened": "tickets"}
-KIND = {"customers": "customer", "interactions": "interaction", "tickets": "ticket", "events": "event"}
+CREATION_EVENTS = {e.created_event: e.name for e in ENTITIES.values() if e.created_event}
 
 
 @attrs.define
@@ -139,9 +134,10 @@ class _TypeImport:
                  progress: Callable[[int], None] | None) -> None:
         self.crm = crm
         self.type = record_type
-        self.kind = KIND[record_type]
+        self.entity = ENTITIES[record_type]
+        self.kind = self.entity.kind
         self.model = MODELS[record_type]
-        self.service = getattr(crm, record_type)
+        self.service = self.entity.service(crm)
         self.options = options
         self.report = report
         self.progress = progress
@@ -252,7 +248,7 @@ class _TypeImport:
 
     def _require(self, values: dict[str, Any]) -> None:
         for field in attrs.fields(self.model):
-            if field.default is attrs.NOTHING and field.name not in SERVICE_FILLED:
+            if field.default is attrs.NOTHING and field.name not in self.entity.service_filled:
                 if values.get(field.name) in (None, ""):
                     raise ValidationError(field.name, values.get(field.name), "is required")
 
@@ -326,8 +322,10 @@ class _TypeImport:
             values["name"] = name
         if self.type == "customers":
             values["external_ids"] = {k: v for k, v in (values.get("external_ids") or {}).items() if v is not None}
-        else:
-            values["customer_id"] = self._customer_ref(values, required=True)
+        elif self.entity.owner is not None:
+            owner = self.entity.owner
+            values[owner] = self._customer_ref(values, required=attrs.fields_dict(self.model)[owner].default
+                                               is attrs.NOTHING)
         self._require(values)
         record = self.service.build(values)
         self.crm.validate(self.kind, record)
@@ -339,17 +337,19 @@ class _TypeImport:
         changes = {k: v for k, v in values.items() if k not in BOOKKEEPING}
         if self.type == "customers":
             return self._customer_update(line, old, changes)
-        if "customer_id" in changes or "customer_email" in changes:
-            changes["customer_id"] = self._customer_ref(changes, required=False) or old.customer_id
+        owner = self.entity.owner
+        if owner is not None and (owner in changes or "customer_email" in changes):
+            changes[owner] = self._customer_ref(changes, required=False) or getattr(old, owner)
         changes.pop("customer_email", None)
         base = {f.name: getattr(old, f.name) for f in attrs.fields(self.model) if f.name not in BOOKKEEPING}
         candidate = self.service.build({**base, **changes})
         changed = {k: getattr(candidate, k) for k in changes if getattr(candidate, k) != getattr(old, k)}
-        if self.model is Ticket:
+        editable = self.entity.import_editable
+        if editable is not None:
             for key in changed:
-                if key not in TICKET_EDITABLE:
+                if key not in editable:
                     raise ValidationError(key, changes[key], "cannot be changed by an import (only "
-                                          f"{', '.join(sorted(TICKET_EDITABLE))}); use the ticket commands")
+                                          f"{', '.join(sorted(editable))}); use the {self.kind} commands")
         self.crm.validate(self.kind, attrs.evolve(candidate, id=old.id))
         return (old.id, changed) if changed else None
 
@@ -432,9 +432,7 @@ class _TypeImport:
                 crm.storage.bump_id("E", max(int(doc["id"].split("-")[1]) for doc in creates))
             return
         if creates:
-            bulk = {"customers": crm.customers.add_many, "interactions": crm.interactions.log_many,
-                    "tickets": crm.tickets.open_many}[self.type]
-            bulk(creates, keep_ids=True)
+            getattr(self.service, self.entity.bulk_add)(creates, keep_ids=True)
         for record_id, changes in updates:
             self.service.update(record_id, **changes)
 

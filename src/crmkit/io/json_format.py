@@ -19,13 +19,12 @@ from typing import IO, Any
 
 import orjson
 
+from ..entities import RECORD_TYPES
 from ..errors import ValidationError
 from ..hookspecs import hookimpl
 from .base import ROW_ERROR, ExporterSpec, ImporterSpec
 
 _DECODER = json.JSONDecoder()
-#: The keys of an ``all`` export (crmkit.io.transfer.RECORD_TYPES, repeated: this module is a plugin).
-RECORD_TYPES = ("customers", "interactions", "tickets", "events")
 _WHITESPACE = " \t\n\r"
 
 

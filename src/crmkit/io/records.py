@@ -14,8 +14,9 @@ shows up in exports without a hand-written column list. The rules:
   ``changes``.
 - Booleans are ``true``/``false``, None is an empty cell, datetimes stay the
   stored ISO 8601 text.
-- Interactions and tickets get a ``customer_email`` column right after
-  ``customer_id`` (the customer's first email), so an edited file can be
+- A reference to a record with a readable key gets that key in a column right
+  after it (``customer_email`` after ``customer_id``: the customer's first
+  email, see :func:`crmkit.entities.link_columns`), so an edited file can be
   imported into a store where the ids differ.
 
 :func:`unflatten` turns such a row (or a JSON record in stored form) back into
@@ -36,17 +37,21 @@ import attrs
 
 from ..errors import ValidationError
 from ..models.base import parse_bool
+from ..entities import ENTITIES, by_prefix, link_columns
 from ..models import Customer, Event, Interaction, Record, StrEnum, Ticket
 from ..models.convert import parse_date, parse_datetime
 from ..services.base import build
 
 #: The model behind each record type.
-MODELS: dict[str, type[Record]] = {"customers": Customer, "interactions": Interaction, "tickets": Ticket, "events": Event}
-#: Columns that are not model fields: a readable key exported beside a reference.
-LINK_COLUMNS: dict[type, dict[str, str]] = {
-    Interaction: {"customer_id": "customer_email"},
-    Ticket: {"customer_id": "customer_email"},
-}
+MODELS: dict[str, type[Record]] = {name: entity.model for name, entity in ENTITIES.items()}
+
+
+@functools.cache
+def links(model: type) -> dict[str, str]:
+    """Columns that are not model fields: ``{reference field: readable-key column}`` (``customer_email``)."""
+    entity = by_prefix(getattr(model, "PREFIX", ""))
+    return {field: column for field, (column, _t, _f) in link_columns(entity.name).items()} if entity else {}
+
 #: Shorter column names people write by hand, per model.
 ALIASES: dict[type, dict[str, str]] = {
     Customer: {"email": "emails", "phone": "phones", "tag": "tags", "city": "address.city"},
@@ -128,7 +133,7 @@ def columns(model: type, docs: Iterable[Mapping[str, Any]]) -> list[str]:
             result += [f"{kind.name}.{key}" for key in keys]
         else:
             result.append(kind.name)
-        link = LINK_COLUMNS.get(model, {}).get(kind.name)
+        link = links(model).get(kind.name)
         if link:
             result.append(link)
     return result
@@ -187,7 +192,7 @@ def canonical_column(column: str, model: type) -> str:
 def is_column(column: str, model: type) -> bool:
     """Whether ``column`` names a field, a sub-field, a dict key or a link column of ``model``."""
     kinds = _by_name(model)
-    if column in LINK_COLUMNS.get(model, {}).values():
+    if column in links(model).values():
         return True
     head, dot, rest = column.partition(".")
     kind = kinds.get(head)

@@ -27,19 +27,18 @@ from typing import IO, Any
 import pluggy
 
 from ..config import CONFIG_NAME
+from ..entities import RECORD_TYPES, entity, link_columns
 from ..errors import ValidationError
 from ..registry import registry
 from ..storage.url import parse_store_url
 from ._importer import ImportOptions, ImportReport, import_groups
 from .base import NAME_PARTS, ROW_ERROR, ExporterSpec, ImporterSpec, ImportPreset
 from .csv_format import write_csv
-from .records import LINK_COLUMNS, MODELS, columns, flatten, is_column
+from .records import MODELS, columns, flatten, is_column
 
-#: The record types that can be exported and imported, in restore order of their files.
-RECORD_TYPES = ("customers", "interactions", "tickets", "events")
-#: The order in which ``all`` is imported: tickets before interactions, because an
-#: interaction may point at a ticket (``ticket_id``) and the link is checked.
-IMPORT_ORDER = ("customers", "tickets", "interactions", "events")
+#: The order in which ``all`` is imported: a record type after the ones it refers to
+#: (an interaction may point at a ticket), so every link can be checked.
+IMPORT_ORDER = RECORD_TYPES
 MODES = ("create", "upsert", "update")
 MATCH_KEYS = ("email", "phone", "external_id")
 #: How many rows pass between two ``progress`` calls.
@@ -148,7 +147,7 @@ def check_output_dir(crm: Any, folder: str | os.PathLike[str]) -> Path:
 def _service(crm: Any, record_type: str) -> Any:
     if record_type not in RECORD_TYPES:
         raise ValidationError("record_type", record_type, f"must be one of {', '.join(RECORD_TYPES)} or all")
-    return getattr(crm, record_type)
+    return entity(record_type).service(crm)
 
 
 def _docs(crm: Any, record_type: str, where: Any = None, sort: Any = None, limit: int | None = None) -> list[dict]:
@@ -175,13 +174,14 @@ def _counting(rows: Iterable[Any], progress: Progress) -> Iterator[Any]:
 def _flat_rows(crm: Any, record_type: str, docs: list[dict]) -> tuple[list[dict[str, str]], list[str]]:
     model = MODELS[record_type]
     rows = [flatten(doc, model) for doc in docs]
-    links = LINK_COLUMNS.get(model, {})
-    if "customer_id" in links:
-        # The readable key beside the reference: the customer's first email.
-        ids = list(dict.fromkeys(doc["customer_id"] for doc in docs))
-        emails = {c["id"]: (c.get("emails") or [""])[0] for c in crm.storage.get_many("customers", ids)}
+    for field, (column, target, key) in link_columns(record_type).items():
+        # The readable key beside the reference (the customer's first email), so an
+        # edited file re-imports into a store whose ids differ.
+        ids = list(dict.fromkeys(doc[field] for doc in docs if doc.get(field)))
+        keys = {d["id"]: (d.get(key) or [""])[0] if isinstance(d.get(key), list) else str(d.get(key) or "")
+                for d in crm.storage.get_many(target, ids)}
         for row, doc in zip(rows, docs):
-            row[links["customer_id"]] = emails.get(doc["customer_id"], "")
+            row[column] = keys.get(doc.get(field) or "", "")
     return rows, columns(model, docs)
 
 
@@ -351,9 +351,9 @@ def _check_options(record_type: str, mode: str, match_on: str | None, mapping: M
         if record_type != "customers":
             raise ValidationError("match_on", match_on, "only customers match on email, phone or external_id; "
                                                         "other records match on id")
-    if (mapping or preset) and record_type not in ("customers", "interactions", "tickets"):
-        raise ValidationError("mapping", record_type, "mappings and presets apply to customers, interactions "
-                                                      "and tickets")
+    if (mapping or preset) and record_type == "events":
+        raise ValidationError("mapping", record_type, "an event log is restored as it was written: no mappings "
+                                                      "or presets")
     if record_type == "events" and mode != "create":
         raise ValidationError("mode", mode, "events are restored as they are: only create is possible")
     if preset is not None and preset.record_type != record_type:

@@ -6,8 +6,9 @@ from typing import Any
 
 import attrs
 
+from ..entities import ENTITIES
 from ..errors import ValidationError
-from ..models import Customer, Event, Interaction, Ticket, from_doc
+from ..models import from_doc
 from ..storage._engine import leaf_values
 from ..storage.base import LOOKUP_KEYS, Document, Storage
 from ..storage.query import In
@@ -15,9 +16,6 @@ from ._common import ID, Source, ordered, snapshot, storage_of
 
 #: Values per ``In`` query when ``check`` compares the lookup keys with the documents.
 LOOKUP_BATCH = 32
-#: The record model behind each core collection. Other collections (a plugin's) are checked for
-#: ids and versions only.
-MODELS: dict[str, type] = {"customers": Customer, "interactions": Interaction, "tickets": Ticket, "events": Event}
 
 
 @attrs.frozen(kw_only=True)
@@ -37,9 +35,8 @@ class _Checker:
         self.problems: list[Problem] = []
         self.ids: dict[str, set[str]] = {}
         self.highest: dict[str, tuple[int, str, str]] = {}  # prefix -> (number, collection, id)
-        self.customer_refs: list[tuple[str, str, str]] = []  # (collection, record id, customer id)
-        self.ticket_links: list[tuple[str, str, str]] = []  # (interaction id, customer id, ticket id)
-        self.ticket_owner: dict[str, str] = {}
+        self.refs: list[tuple[str, str, str, str]] = []  # (collection, record id, target collection, target id)
+        self.owner: dict[str, str | None] = {}  # record id -> the customer it belongs to
         self.events: list[tuple[str, str, str | None, str]] = []  # (event id, record id, customer id, type)
         self.emails: dict[str, str] = {}
 
@@ -61,7 +58,8 @@ class _Checker:
         return self.problems
 
     def documents(self, name: str, docs: list[Document]) -> None:
-        model = MODELS.get(name)
+        # Collections crmkit does not know (a plugin's) are checked for ids and versions only.
+        model = ENTITIES[name].model if name in ENTITIES else None
         prefix = getattr(model, "PREFIX", None)
         seen = self.ids.setdefault(name, set())
         for doc in docs:
@@ -97,15 +95,17 @@ class _Checker:
             for contact in record.contacts:
                 if contact.id:
                     self.note_number("P", int(contact.id.split("-")[1]), name, record.id)
-        elif name == "tickets":
-            self.customer_refs.append((name, record.id, record.customer_id))
-            self.ticket_owner[record.id] = record.customer_id
-        elif name == "interactions":
-            self.customer_refs.append((name, record.id, record.customer_id))
-            if record.ticket_id:
-                self.ticket_links.append((record.id, record.customer_id, record.ticket_id))
         elif name == "events":
             self.events.append((record.id, record.record_id, record.customer_id, record.type))
+            return
+        entity = ENTITIES[name]
+        if entity.owner is not None:
+            self.owner[record.id] = getattr(record, entity.owner)
+        for field, target in entity.references.items():
+            value = getattr(record, field)
+            for target_id in value if isinstance(value, tuple) else (value,):
+                if target_id:
+                    self.refs.append((name, record.id, target, target_id))
 
     def lookups(self, name: str, docs: list[Document]) -> None:
         """Ask the store by each lookup key (what its indexes serve) and compare with the documents."""
@@ -129,18 +129,17 @@ class _Checker:
 
     def references(self) -> None:
         customers = self.ids.get("customers", set())
-        tickets = self.ids.get("tickets", set())
         every_id = set().union(*self.ids.values()) if self.ids else set()
         deleted = {record_id for _eid, record_id, _cid, kind in self.events if kind.endswith(".deleted")}
-        for collection, record_id, customer_id in self.customer_refs:
-            if customer_id not in customers:
-                self.problem(collection, record_id, f"refers to customer {customer_id}, which does not exist")
-        for record_id, customer_id, ticket_id in self.ticket_links:
-            owner = self.ticket_owner.get(ticket_id)
-            if ticket_id not in tickets:
-                self.problem("interactions", record_id, f"links ticket {ticket_id}, which does not exist")
-            elif owner != customer_id:
-                self.problem("interactions", record_id, f"links ticket {ticket_id} of {owner}, not of {customer_id}")
+        for collection, record_id, target, target_id in self.refs:
+            kind = ENTITIES[target].kind
+            if target_id not in self.ids.get(target, set()):
+                self.problem(collection, record_id, f"refers to {kind} {target_id}, which does not exist")
+                continue
+            # A link between two records of customers must stay with one customer.
+            mine, theirs = self.owner.get(record_id), self.owner.get(target_id)
+            if mine and theirs and mine != theirs:
+                self.problem(collection, record_id, f"refers to {kind} {target_id} of {theirs}, not of {mine}")
         for event_id, record_id, customer_id, kind in self.events:
             if record_id not in every_id and record_id not in deleted:
                 self.problem("events", event_id, f"{kind} is about {record_id}, which does not exist and "
@@ -161,9 +160,9 @@ def check(crm: Source) -> list[Problem]:
     """Check a store's integrity without changing anything; return the problems found ([] if none).
 
     Checks that every document has an id with its collection's prefix (once),
-    a version of 1 or more, and can be read as its record model; that
-    interactions and tickets refer to existing customers and interactions link
-    existing tickets of the same customer; that every event is about a record
+    a version of 1 or more, and can be read as its record model; that every
+    reference (see :mod:`crmkit.entities`) names an existing record, of the
+    same customer when both belong to one; that every event is about a record
     that exists or was deleted (and so is its customer); that no email belongs
     to two customers; that the id counters are above every id in use; and that
     looking documents up by the lookup keys (what the backend's indexes serve)

@@ -14,6 +14,7 @@ import orjson
 import pluggy
 
 from ..crm import CRM, _absolute_url
+from ..entities import RECORD_TYPES
 from ..errors import StorageError, ValidationError
 from ..registry import registry
 from ..storage.base import Document, Storage
@@ -22,7 +23,7 @@ from ..storage.url import parse_store_url
 #: Documents per ``insert`` call when copying: big enough to be fast, small enough to keep memory flat.
 BATCH = 5000
 #: Collections in the order they are copied: the records others refer to come first.
-CORE_ORDER = ("customers", "tickets", "interactions", "events")
+CORE_ORDER = RECORD_TYPES
 #: A record id: prefix and number.
 ID = re.compile(r"([A-Za-z]+)-([0-9]+)")
 

@@ -114,11 +114,20 @@ class Service(Generic[M]):
         )
 
     def delete(self, record_id: str | int, *, expected_version: int | None = None) -> M:
-        """Delete a record (a ``Conflict`` on a stale ``expected_version``) and return what was deleted."""
+        """Delete a record and return what was deleted.
+
+        A stale ``expected_version`` is a ``Conflict``, and so is a record that
+        other records still refer to (a deal with contracts): delete those first.
+        """
         with self.crm.transaction():
             record = self.get(record_id)
             if expected_version is not None and expected_version != record.version:
                 raise Conflict(record.id, f"changed by someone else (version {record.version})")
+            referring = self.crm.referring(self.collection, record.id)
+            if referring:
+                counts = ", ".join(f"{len(ids)} {name} ({', '.join(ids[:3])}{'...' if len(ids) > 3 else ''})"
+                                   for name, ids in referring.items())
+                raise Conflict(record.id, f"is still referred to by {counts}; delete or relink those first")
             self.storage.delete(self.collection, record.id, expected_version=record.version)
             self.crm.record_events([(f"{self.kind}.deleted", record.id, getattr(record, "customer_id", None),
                                      {}, None)])

@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from ..entities import ENTITIES
 from ..errors import Conflict, ValidationError
 from ..models.base import parse_bool
 from ..models import Address, Consent, Contact, Customer, Interaction, StageChange, Ticket
@@ -213,7 +214,10 @@ class CustomerService(Service[Customer]):
         return normalize_phone(value, self.crm.region)
 
     def delete(self, customer_id: str | int, *, cascade: bool = False, expected_version: int | None = None) -> Customer:
-        """Delete a customer. Refused while interactions or tickets refer to it, unless ``cascade``."""
+        """Delete a customer. Refused while records belong to it (tickets, deals ...), unless ``cascade``.
+
+        A cascade deletes those records too, each with its own ``*.deleted`` event.
+        """
         with self.crm.transaction():
             customer = self.get(customer_id)
             if expected_version is not None and expected_version != customer.version:
@@ -225,7 +229,8 @@ class CustomerService(Service[Customer]):
             for collection, ids in dependants.items():
                 for record_id in ids:
                     self.storage.delete(collection, record_id)
-                    self.crm.record_events([(f"{collection[:-1]}.deleted", record_id, customer.id, {}, "cascade")])
+                    self.crm.record_events([(f"{ENTITIES[collection].kind}.deleted", record_id, customer.id, {},
+                                             "cascade")])
             self.storage.delete(self.collection, customer.id, expected_version=customer.version)
             self.crm.record_events([("customer.deleted", customer.id, customer.id, {"name": [customer.name, None]},
                                      None)])

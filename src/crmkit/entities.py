@@ -1,0 +1,125 @@
+"""The record types crmkit stores, in one table.
+
+Everything that works over "every record type" (export and import, backup,
+migration, ``db check``, deleting a customer with its records, the customer
+timeline) reads this table instead of keeping its own list, so a new record
+type is one :class:`Entity` here plus its model, service and commands.
+
+The order is the order of dependence: a record type comes after the types it
+refers to, so copying or importing in this order never meets a dangling link.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from .errors import ValidationError
+
+
+@attrs.frozen(kw_only=True)
+class Entity:
+    """One record type: its collection, model, service and links to other records.
+
+    ``references`` maps a field holding another record's id to that record's
+    collection (``{"customer_id": "customers"}``); links are checked on write,
+    by ``db check``, and a record that others still refer to cannot be deleted.
+    ``owner`` is the field naming the customer a record belongs to (``None``
+    for records of no single customer), which puts the record on the
+    customer's timeline and makes it go with the customer in a cascade.
+    ``readable_key`` names the field of this record that people recognise and
+    the column suffix it gets (``("emails", "email")`` for customers): exports
+    put its first value beside every reference to this record
+    (``customer_email`` beside ``customer_id``), so an edited file re-imports
+    into a store whose ids differ.
+    ``import_editable`` limits what an import may change on an existing record
+    (``None``: any field); the rest changes through the service's verbs.
+    """
+
+    name: str
+    kind: str
+    model_path: str
+    created_event: str
+    bulk_add: str | None = None
+    owner: str | None = "customer_id"
+    references: Mapping[str, str] = attrs.field(factory=dict)
+    readable_key: tuple[str, str] | None = None
+    import_editable: frozenset[str] | None = None
+    #: Required model fields the service fills in itself when an import leaves them out.
+    service_filled: frozenset[str] = frozenset()
+
+    @property
+    def model(self) -> type:
+        """The attrs model class (imported on first use)."""
+        module, _, name = self.model_path.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def service(self, crm: Any) -> Any:
+        """This record type's service on ``crm`` (``crm.customers`` for customers)."""
+        return getattr(crm, self.name)
+
+
+_ENTITIES = (
+    Entity(name="customers", kind="customer", model_path="crmkit.models.customer:Customer",
+           created_event="customer.created", bulk_add="add_many", owner=None, readable_key=("emails", "email")),
+    Entity(name="tickets", kind="ticket", model_path="crmkit.models.ticket:Ticket", created_event="ticket.opened",
+           bulk_add="open_many", references={"customer_id": "customers"},
+           import_editable=frozenset({"subject", "description", "category", "priority", "department", "channel"}),
+           service_filled=frozenset({"customer_id", "opened_at"})),
+    Entity(name="interactions", kind="interaction", model_path="crmkit.models.interaction:Interaction",
+           created_event="interaction.logged", bulk_add="log_many",
+           references={"customer_id": "customers", "ticket_id": "tickets"},
+           service_filled=frozenset({"customer_id", "occurred_at"})),
+    Entity(name="events", kind="event", model_path="crmkit.models.event:Event", created_event="",
+           owner=None),
+)
+
+#: Every record type by collection name, in dependence order; events last.
+ENTITIES: dict[str, Entity] = {entity.name: entity for entity in _ENTITIES}
+#: The record types that export and import know, in dependence order.
+RECORD_TYPES: tuple[str, ...] = tuple(ENTITIES)
+
+
+def entity(name: str, field: str = "record_type") -> Entity:
+    """The record type stored in collection ``name``; a ValidationError naming ``field`` if there is none."""
+    try:
+        return ENTITIES[name]
+    except (KeyError, TypeError):
+        raise ValidationError(field, name, f"must be one of {', '.join(RECORD_TYPES)}") from None
+
+
+def records() -> tuple[Entity, ...]:
+    """Every record type except the event log."""
+    return tuple(e for e in ENTITIES.values() if e.name != "events")
+
+
+def referrers(collection: str) -> list[tuple[Entity, str]]:
+    """The (record type, field) pairs whose field holds an id of ``collection``."""
+    return [(e, field) for e in ENTITIES.values() for field, target in e.references.items() if target == collection]
+
+
+def link_columns(name: str) -> dict[str, tuple[str, str, str]]:
+    """Readable-key columns of a record type: ``{field: (column, target collection, target field)}``.
+
+    ``{"customer_id": ("customer_email", "customers", "emails")}`` for tickets.
+    """
+    result = {}
+    for field, target in ENTITIES[name].references.items():
+        key = ENTITIES[target].readable_key
+        if key is not None:
+            result[field] = (f"{field.removesuffix('_id')}_{key[1]}", target, key[0])
+    return result
+
+
+def by_prefix(prefix: str) -> Entity | None:
+    """The record type whose ids start with ``prefix-`` (``C`` for customers), if any."""
+    for e in ENTITIES.values():
+        if prefix and e.model.PREFIX == prefix:
+            return e
+    return None
+
+
+__all__ = ["ENTITIES", "RECORD_TYPES", "Entity", "by_prefix", "entity", "link_columns", "records", "referrers"]
