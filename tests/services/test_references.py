@@ -44,3 +44,19 @@ def test_cascade_deletes_referrers_before_what_they_refer_to(crm, ann):
     assert crm.stats()["tickets"] == crm.stats()["interactions"] == 0
     deleted = [e.type for e in crm.events.find(type="interaction.deleted")]
     assert deleted == ["interaction.deleted"]
+
+
+def test_check_reference_normalises_and_refuses_missing_or_foreign(crm, ann):
+    from crmkit.services.references import check_reference
+
+    bob = crm.customers.add("Bob Stone")
+    ticket = crm.tickets.open(ann.id, "Broken")
+    number = ticket.id.split("-")[1]
+    assert check_reference(crm, "ticket_id", "tickets", number, customer_id=ann.id) == ticket.id
+    assert check_reference(crm, "ticket_id", "tickets", "") is None
+    with pytest.raises(ValidationError) as err:
+        check_reference(crm, "ticket_id", "tickets", "T-999")
+    assert err.value.field == "ticket_id" and "does not exist" in err.value.reason
+    with pytest.raises(ValidationError) as err:
+        check_reference(crm, "ticket_id", "tickets", ticket.id, customer_id=bob.id)
+    assert f"belongs to {ann.id}" in err.value.reason
