@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -35,16 +36,20 @@ from .storage.base import Storage
 from .storage.query import Compare
 from .storage.url import parse_store_url
 
-#: (type, record id, customer id, changes, note) of an event about to be written.
-EventDraft = tuple[str, str, str | None, Mapping[str, Any], str | None]
+if TYPE_CHECKING:
+    from .services.timeline import TimelineService
+
+#: (type, record id, customer id, changes, note[, effective_at]) of an event about to be written.
+EventDraft = tuple[Any, ...]
 
 
 class CRM:
     """An open store with its profile. Use :func:`open` to get one.
 
     Services: ``customers`` (with contacts), ``interactions``, ``tickets``,
-    ``lifecycle`` and ``events``. Group several calls into one atomic write
-    with ``with crm.transaction(): ...``.
+    ``lifecycle``, ``events`` and ``timeline`` (a customer's history and time
+    nodes). Group several calls into one atomic write with
+    ``with crm.transaction(): ...``.
     """
 
     def __init__(self, storage: Storage, profile: Profile, pm: pluggy.PluginManager, *,
@@ -63,6 +68,13 @@ class CRM:
         self.tickets = TicketService(self)
         self.lifecycle = LifecycleService(self)
         self.events = EventService(self)
+
+    @functools.cached_property
+    def timeline(self) -> TimelineService:
+        """Customer timelines and time nodes."""
+        from .services.timeline import TimelineService
+
+        return TimelineService(self)
 
     def __enter__(self) -> CRM:
         return self
@@ -112,14 +124,19 @@ class CRM:
     # -- used by the services ------------------------------------------------------
 
     def record_events(self, drafts: Sequence[EventDraft]) -> list[Event]:
-        """Append events to the log inside the current transaction."""
+        """Append events to the log inside the current transaction.
+
+        A draft is ``(type, record id, customer id, changes, note)``, optionally
+        followed by the time the change took effect when that is not now.
+        """
         if not drafts:
             return []
         now = self.now()
         events = [
-            Event(at=now, actor=self.actor, type=kind, record_id=record_id, customer_id=customer_id,
-                  changes=dict(changes), note=note)
-            for kind, record_id, customer_id, changes, note in drafts
+            Event(at=now, actor=self.actor, type=draft[0], record_id=draft[1], customer_id=draft[2],
+                  changes=dict(draft[3]), note=draft[4],
+                  effective_at=draft[5] if len(draft) > 5 and draft[5] != now else None)
+            for draft in drafts
         ]
         events = stamp_new(self, events)
         self.storage.insert("events", [to_doc(e) for e in events])

@@ -21,6 +21,26 @@ from .errors import ValidationError
 
 
 @attrs.frozen(kw_only=True)
+class TimeNode:
+    """A moment in a customer's life that records of one type mark.
+
+    ``pick`` says which record counts: the ``first``, the ``second`` (a repeat
+    purchase) or the ``last`` one by the record type's time field (or
+    ``field``); ``where`` narrows the records (``--where`` text, like
+    ``"kind=survey"``).
+    """
+
+    name: str
+    pick: str = "first"
+    where: str | None = None
+    field: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.pick not in ("first", "second", "last"):
+            raise ValueError(f"TimeNode.pick must be first, second or last, not {self.pick!r}")
+
+
+@attrs.frozen(kw_only=True)
 class Entity:
     """One record type: its collection, model, service and links to other records.
 
@@ -50,6 +70,13 @@ class Entity:
     import_editable: frozenset[str] | None = None
     #: Required model fields the service fills in itself when an import leaves them out.
     service_filled: frozenset[str] = frozenset()
+    #: When the thing a record stands for happened (an order's ``ordered_at``), for
+    #: timelines and time nodes; ``created_at`` when the record has no such field.
+    time_field: str = "created_at"
+    #: Fields that describe a record in a line (a ticket's subject), first one first.
+    title_fields: tuple[str, ...] = ()
+    #: The customer time nodes that records of this type mark.
+    nodes: tuple[TimeNode, ...] = ()
 
     @property
     def model(self) -> type:
@@ -64,17 +91,20 @@ class Entity:
 
 _ENTITIES = (
     Entity(name="customers", kind="customer", model_path="crmkit.models.customer:Customer",
-           created_event="customer.created", bulk_add="add_many", owner=None, readable_key=("emails", "email")),
+           created_event="customer.created", bulk_add="add_many", owner=None, readable_key=("emails", "email"),
+           title_fields=("name", "company")),
     Entity(name="tickets", kind="ticket", model_path="crmkit.models.ticket:Ticket", created_event="ticket.opened",
            bulk_add="open_many", references={"customer_id": "customers"},
            import_editable=frozenset({"subject", "description", "category", "priority", "department", "channel"}),
-           service_filled=frozenset({"customer_id", "opened_at"})),
+           service_filled=frozenset({"customer_id", "opened_at"}), time_field="opened_at",
+           title_fields=("subject", "status", "priority"), nodes=(TimeNode(name="first_ticket"),)),
     Entity(name="interactions", kind="interaction", model_path="crmkit.models.interaction:Interaction",
            created_event="interaction.logged", bulk_add="log_many",
            references={"customer_id": "customers", "ticket_id": "tickets"},
-           service_filled=frozenset({"customer_id", "occurred_at"})),
+           service_filled=frozenset({"customer_id", "occurred_at"}), time_field="occurred_at",
+           title_fields=("summary", "channel", "direction"), nodes=(TimeNode(name="first_contact"),)),
     Entity(name="events", kind="event", model_path="crmkit.models.event:Event", created_event="",
-           owner=None),
+           owner=None, time_field="at"),
 )
 
 #: Every record type by collection name, in dependence order; events last.
@@ -122,4 +152,4 @@ def by_prefix(prefix: str) -> Entity | None:
     return None
 
 
-__all__ = ["ENTITIES", "RECORD_TYPES", "Entity", "by_prefix", "entity", "link_columns", "records", "referrers"]
+__all__ = ["ENTITIES", "RECORD_TYPES", "Entity", "TimeNode", "by_prefix", "entity", "link_columns", "records", "referrers"]

@@ -93,7 +93,7 @@ def test_show_json_is_the_whole_overview(cli, seeded, check):
     assert [t["id"] for t in data["open_tickets"]] == ["T-1"]
     assert [t["id"] for t in data["recent_tickets"]] == ["T-3"]
     assert [i["id"] for i in data["recent_interactions"]] == ["I-1"]
-    assert set(data["time_nodes"]) == {"lead", "first_contact", "first_ticket"}
+    assert set(data["time_nodes"]) == {"created", "lead", "first_contact", "first_ticket"}
 
 
 def test_edit_changes_fields_and_lists(cli, seeded, check):

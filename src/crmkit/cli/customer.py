@@ -8,8 +8,10 @@ from typing import Any
 
 import click
 
+from ..entities import ENTITIES
 from ..models import Contact, Customer, Ticket
 from ..services.customers import CustomerOverview
+from ..services.timeline import TimelineEntry
 from .context import AppContext, pass_app
 from .options import KEY_VALUE, format_option, given, list_options, pairs_to_dict
 from .output import (
@@ -28,6 +30,9 @@ CONSENT_CHANNELS = ("email", "sms", "phone", "post")
 
 LIST_COLUMNS: list[Column] = ["id", "name", "company", "email", "phone", "stage", "tier", "tags"]
 CONTACT_COLUMNS: list[Column] = ["id", "name", "title", "email", "phone", "role", "primary"]
+TIMELINE_COLUMNS: list[Column] = ["at", "kind", ("record", lambda e: e.record_id),
+                                  ("what", lambda e: e.type.split(".", 1)[-1].replace("_", " ")), "title", "detail",
+                                  ("by", lambda e: e.actor)]
 
 
 @click.group()
@@ -120,11 +125,26 @@ def _sections(overview: CustomerOverview, now: datetime) -> list[tuple[str, Bloc
             ("at", lambda i: i.occurred_at), "channel", "direction", "summary", "staff",
             ("ticket", lambda i: i.ticket_id),
         ])),
+        *_related_sections(overview),
         ("Lifecycle history", Table(c.stage_history, [
             ("from", lambda s: s.from_stage), ("to", lambda s: s.to_stage), "at", "by", "reason",
         ])),
         ("Time nodes", Fields(list(overview.time_nodes.items()))),
+        ("Timeline (latest)", Table(overview.timeline, TIMELINE_COLUMNS)),
     ]
+
+
+def _related_sections(overview: CustomerOverview) -> list[tuple[str, Block]]:
+    """A table of the latest records of each other record type (deals, orders ...), described by the
+    fields the record type names as its title fields."""
+    sections: list[tuple[str, Block]] = []
+    for name, records in overview.related.items():
+        entity = ENTITIES[name]
+        columns: list[Column] = ["id", *entity.title_fields]
+        if entity.time_field not in entity.title_fields:
+            columns.append(entity.time_field)
+        sections.append((f"Recent {name.replace('_', ' ')}", Table(records, columns)))
+    return sections
 
 
 def _ticket_lines(ticket: Ticket, now: datetime) -> list[str]:
@@ -137,6 +157,23 @@ def _ticket_lines(ticket: Ticket, now: datetime) -> list[str]:
         result = f" -> {step.result}" if step.result else ""
         lines.append(f"    {local_time(step.at)}  {cell(step.staff)}: {step.action}{result}")
     return lines
+
+
+@customer.command("timeline")
+@click.argument("customer_id")
+@click.option("--kind", "kinds", multiple=True, metavar="KIND",
+              help="Only these record types (ticket, deal, order ...) or lifecycle (repeatable).")
+@click.option("--since", metavar="WHEN", help="From this time on (2026-01-01, 30d ago ...).")
+@click.option("--until", metavar="WHEN", help="Up to this time.")
+@click.option("--limit", type=click.IntRange(min=0), metavar="N", help="Only the latest N entries.")
+@format_option()
+@pass_app
+def timeline(app: AppContext, customer_id: str, kinds: tuple[str, ...], since: str | None, until: str | None,
+             limit: int | None, fmt: str) -> None:
+    """Everything that happened to a customer and their records, oldest first."""
+    entries = app.crm.timeline.for_customer(customer_id, kinds=kinds or None, since=since, until=until,
+                                            limit=limit)
+    render(entries, TIMELINE_COLUMNS, fmt, pm=app.pm, model=TimelineEntry)
 
 
 @customer.command("edit")

@@ -19,6 +19,8 @@ class Event(Record):
     """One change: ``type`` like ``ticket.resolved``, the record it touched, and old/new per field.
 
     ``changes`` maps a field name to ``[old, new]`` in stored (JSON) form.
+    ``at`` is when the change was recorded; ``effective_at``, when given, is
+    when it took effect (a ticket step or a stage move entered afterwards).
     """
 
     PREFIX = "E"
@@ -30,6 +32,12 @@ class Event(Record):
     customer_id: str | None = None
     changes: dict[str, Any] = attrs.field(factory=dict)
     note: str | None = None
+    effective_at: datetime | None = attrs.field(default=None, validator=aware("effective_at"))
+
+    @property
+    def happened_at(self) -> datetime:
+        """When the change took effect: ``effective_at`` if given, else ``at``."""
+        return self.effective_at or self.at
 
     @property
     def is_creation(self) -> bool:

@@ -359,8 +359,12 @@ def insert_records(
 def save_record(
     crm: CRM, kind: str, collection: str, old: M, new: M, event_type: str,
     *, expected_version: int | None = None, customer_id: str | None = None, note: str | None = None,
+    effective_at: datetime | None = None,
 ) -> M:
-    """Write ``new`` over ``old`` if nobody changed it meanwhile, with one event; return the stored record."""
+    """Write ``new`` over ``old`` if nobody changed it meanwhile, with one event; return the stored record.
+
+    ``effective_at`` is when the change took effect, for a change entered afterwards (``--at``).
+    """
     if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
         raise ValidationError("version", expected_version, "must be a whole number")
     if expected_version is not None and expected_version != old.version:
@@ -370,7 +374,7 @@ def save_record(
     crm.validate(kind, new)
     old_doc, new_doc = to_doc(old), to_doc(new)
     crm.storage.replace(collection, new_doc, expected_version=old.version)
-    crm.record_events([(event_type, new.id, customer_id, diff(old_doc, new_doc), note)])
+    crm.record_events([(event_type, new.id, customer_id, diff(old_doc, new_doc), note, effective_at)])
     return new
 
 

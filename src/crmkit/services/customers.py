@@ -29,6 +29,11 @@ class CustomerOverview:
     recent_tickets: list[Ticket]
     recent_interactions: list[Interaction]
     time_nodes: dict[str, datetime]
+    #: The latest records of every other record type that belongs to customers
+    #: (deals, orders, tasks ...), newest first, by collection name.
+    related: dict[str, list[Any]] = attrs.field(factory=dict)
+    #: The latest timeline entries, oldest first.
+    timeline: list[Any] = attrs.field(factory=list)
 
 
 class CustomerService(Service[Customer]):
@@ -160,10 +165,17 @@ class CustomerService(Service[Customer]):
         found = self.find(Compare(("emails",), "=", email.strip()), limit=1)
         return found[0] if found else None
 
-    def overview(self, customer_id: str | int, *, recent: int = 5) -> CustomerOverview:
-        """The customer with open tickets, recent tickets and interactions, and lifecycle time nodes."""
+    def overview(self, customer_id: str | int, *, recent: int = 5, timeline: int = 10) -> CustomerOverview:
+        """The customer with open tickets, recent tickets, interactions and other records, time nodes
+        and the last ``timeline`` entries of their timeline."""
         customer = self.get(customer_id)
         tickets = self.crm.tickets.find(customer_id=customer.id, sort="-opened_at")
+        related = {
+            entity.name: entity.service(self.crm).find(customer_id=customer.id, sort=f"-{entity.time_field}",
+                                                       limit=recent)
+            for entity in ENTITIES.values()
+            if entity.owner == "customer_id" and entity.name not in ("tickets", "interactions")
+        }
         return CustomerOverview(
             customer=customer,
             open_tickets=[t for t in tickets if t.status.is_open],
@@ -171,6 +183,8 @@ class CustomerService(Service[Customer]):
             recent_interactions=self.crm.interactions.find(customer_id=customer.id, sort="-occurred_at",
                                                            limit=recent),
             time_nodes=self.crm.lifecycle.time_nodes(customer.id),
+            related=related,
+            timeline=self.crm.timeline.for_customer(customer.id, limit=timeline),
         )
 
     # -- changing --------------------------------------------------------------

@@ -57,26 +57,16 @@ class LifecycleService:
                                  reason=reason)
             new = attrs.evolve(old, stage=target, stage_history=(*old.stage_history, change))
             return save_record(crm, "customer", "customers", old, new, "lifecycle.changed",
-                               expected_version=expected_version, customer_id=old.id, note=reason)
+                               expected_version=expected_version, customer_id=old.id, note=reason,
+                               effective_at=when)
 
     def history(self, customer_id: str | int) -> list[StageChange]:
         """Every stage change of the customer, oldest first."""
         return list(self.crm.customers.get(customer_id).stage_history)
 
     def time_nodes(self, customer_id: str | int) -> dict[str, datetime]:
-        """The first time the customer reached each stage, plus ``first_contact``, ``first_ticket``.
+        """The first time the customer reached each stage and node, in time order.
 
-        Keys are stage names in the order they were first reached; the extra
-        nodes come from the customer's interactions and tickets.
+        The same as :meth:`crmkit.services.timeline.TimelineService.time_nodes`.
         """
-        customer = self.crm.customers.get(customer_id)
-        nodes: dict[str, datetime] = {}
-        for change in customer.stage_history:
-            nodes.setdefault(change.to_stage, change.at)
-        first_contact = self.crm.interactions.find(customer_id=customer.id, sort="occurred_at", limit=1)
-        if first_contact:
-            nodes["first_contact"] = first_contact[0].occurred_at
-        first_ticket = self.crm.tickets.find(customer_id=customer.id, sort="opened_at", limit=1)
-        if first_ticket:
-            nodes["first_ticket"] = first_ticket[0].opened_at
-        return nodes
+        return self.crm.timeline.time_nodes(customer_id)

@@ -120,7 +120,7 @@ class TicketService(Service[Ticket]):
             new = attrs.evolve(old, steps=(*old.steps, step))
             if new.first_response_at is None:
                 new = attrs.evolve(new, first_response_at=when)
-            return self._save(old, new, "ticket.stepped")
+            return self._save(old, new, "ticket.stepped", effective_at=when)
 
     def escalate(self, ticket_id: str | int, *, reason: str, to: str | None = None,
                  department: str | None = None, priority: str | None = None, at: Any = None) -> Ticket:
@@ -207,8 +207,9 @@ class TicketService(Service[Ticket]):
                 value = int(str(score).strip())
             except ValueError:
                 raise ValidationError("score", score, "must be a whole number from 1 to 5") from None
-            satisfaction = build(Satisfaction, {"score": value, "comment": comment, "at": self._when(at, old)})
-            return self._save(old, attrs.evolve(old, satisfaction=satisfaction), "ticket.rated")
+            when = self._when(at, old)
+            satisfaction = build(Satisfaction, {"score": value, "comment": comment, "at": when})
+            return self._save(old, attrs.evolve(old, satisfaction=satisfaction), "ticket.rated", effective_at=when)
 
     def update(self, ticket_id: str | int, *, expected_version: int | None = None, **changes: Any) -> Ticket:
         """Edit descriptive fields: subject, description, category, priority, department, channel.
@@ -230,7 +231,7 @@ class TicketService(Service[Ticket]):
         """Record the first response time if the ticket has none (an outbound interaction, say)."""
         old = self.get(ticket_id)
         if old.first_response_at is None:
-            self._save(old, attrs.evolve(old, first_response_at=at), "ticket.responded")
+            self._save(old, attrs.evolve(old, first_response_at=at), "ticket.responded", effective_at=at)
 
     # -- reading -----------------------------------------------------------------
 
@@ -278,12 +279,13 @@ class TicketService(Service[Ticket]):
             new = attrs.evolve(old, status=status, **changes)
             new = _move_sla_clock(old, new, when)
             new = _with_priority_targets(old, new, self.crm.profile)
-            return self._save(old, new, event_type, note=note)
+            return self._save(old, new, event_type, note=note, effective_at=when)
 
     def _save(self, old: Ticket, new: Ticket, event_type: str, *, note: str | None = None,
-              expected_version: int | None = None) -> Ticket:
+              expected_version: int | None = None, effective_at: datetime | None = None) -> Ticket:
         return save_record(self.crm, "ticket", self.collection, old, new, event_type,
-                           customer_id=old.customer_id, note=note, expected_version=expected_version)
+                           customer_id=old.customer_id, note=note, expected_version=expected_version,
+                           effective_at=effective_at)
 
 
 def _move_sla_clock(old: Ticket, new: Ticket, when: datetime) -> Ticket:

@@ -1,0 +1,112 @@
+"""Customer timelines and time nodes (crm.timeline)."""
+
+from datetime import timedelta
+
+import pytest
+
+from crmkit.errors import ValidationError
+
+
+def test_timeline_merges_every_record_in_the_order_things_happened(crm, ann, clock):
+    start = clock.now
+    clock.advance(hours=1)
+    ticket = crm.tickets.open(ann.id, "Printer jams")
+    clock.advance(hours=1)
+    crm.interactions.log(ann.id, "phone", "Called about the printer", ticket_id=ticket.id)
+    clock.advance(days=2)
+    # Entered two days late: the step belongs before the call in the timeline.
+    crm.tickets.step(ticket.id, "Checked the drum", at=start + timedelta(minutes=90))
+    crm.lifecycle.move(ann.id, "customer", reason="first order")
+    entries = crm.timeline.for_customer(ann.id)
+    assert [(e.kind, e.type.split(".")[1]) for e in entries] == [
+        ("customer", "created"), ("ticket", "opened"), ("ticket", "stepped"), ("interaction", "logged"),
+        ("customer", "changed"),
+    ]
+    assert [e.at for e in entries] == sorted(e.at for e in entries)
+    stepped = next(e for e in entries if e.type == "ticket.stepped")
+    assert stepped.at == start + timedelta(minutes=90) and stepped.title == "Printer jams"
+    moved = entries[-1]
+    assert moved.detail == "stage lead -> customer; first order" and moved.title == "Ann Lee"
+    assert moved.summary == f'lifecycle changed {ann.id} "Ann Lee": stage lead -> customer; first order'
+
+
+def test_backdated_changes_keep_when_they_took_effect(crm, ann, clock):
+    ticket = crm.tickets.open(ann.id, "Broken")
+    clock.advance(hours=5)
+    crm.tickets.step(ticket.id, "Looked at it", at=clock.now - timedelta(hours=2))
+    crm.tickets.step(ticket.id, "Fixed it")
+    steps = crm.events.find(type="ticket.stepped", sort="id")
+    assert steps[0].effective_at == clock.now - timedelta(hours=2)
+    assert steps[1].effective_at is None and steps[1].happened_at == steps[1].at == clock.now
+
+
+def test_timeline_filters(crm, ann, clock):
+    ticket = crm.tickets.open(ann.id, "Broken")
+    clock.advance(days=10)
+    crm.interactions.log(ann.id, "email", "Sent a manual")
+    crm.tickets.assign(ticket.id, "kim")
+    assert {e.kind for e in crm.timeline.for_customer(ann.id, kinds=["ticket"])} == {"ticket"}
+    assert {e.kind for e in crm.timeline.for_customer(ann.id, kinds="interactions")} == {"interaction"}
+    recent = crm.timeline.for_customer(ann.id, since="3d ago")
+    assert [e.type for e in recent] == ["interaction.logged", "ticket.assigned"]
+    assert [e.type for e in crm.timeline.for_customer(ann.id, limit=1)] == ["ticket.assigned"]
+    assert crm.timeline.for_customer(ann.id, limit=0) == []
+    early = crm.timeline.for_customer(ann.id, until="5d ago")
+    assert "interaction.logged" not in [e.type for e in early] and early
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"kinds": ["widgets"]}, "kind"), ({"since": "soon"}, "since"), ({"limit": -1}, "limit"),
+    ({"since": "2026-03-02", "until": "2026-03-01"}, "until"),
+])
+def test_timeline_bad_input_names_the_field(crm, ann, kwargs, field):
+    with pytest.raises(ValidationError) as err:
+        crm.timeline.for_customer(ann.id, **kwargs)
+    assert err.value.field == field
+
+
+def test_imported_history_counts_from_when_it_happened(crm, ann):
+    crm.interactions.log_many([{"customer_id": ann.id, "channel": "visit", "summary": "Met at a fair",
+                                "at": "2025-06-01T10:00Z"}])
+    first = crm.timeline.for_customer(ann.id)[0]
+    assert first.type == "interaction.logged" and first.at.year == 2025
+    assert crm.timeline.time_nodes(ann.id)["first_contact"].isoformat() == "2025-06-01T10:00:00+00:00"
+
+
+def test_time_nodes_are_first_times_in_time_order(crm, ann, clock):
+    clock.advance(days=1)
+    crm.interactions.log(ann.id, "phone", "Intro call")
+    clock.advance(days=1)
+    crm.lifecycle.move(ann.id, "opportunity")
+    crm.tickets.open(ann.id, "Question")
+    clock.advance(days=3)
+    crm.lifecycle.move(ann.id, "customer")
+    crm.tickets.open(ann.id, "Second question")
+    nodes = crm.timeline.time_nodes(ann.id)
+    assert list(nodes) == ["created", "lead", "first_contact", "opportunity", "first_ticket", "customer"]
+    assert nodes["customer"] - nodes["opportunity"] == timedelta(days=3)
+    assert crm.lifecycle.time_nodes(ann.id) == nodes
+
+
+def test_durations_between_nodes_over_customers(crm, ann, clock):
+    bob = crm.customers.add("Bob Stone")
+    crm.customers.add("Cay Moe")  # never moves: reaches neither node past lead
+    clock.advance(days=2)
+    crm.lifecycle.move(ann.id, "customer")
+    clock.advance(days=4)
+    crm.lifecycle.move(bob.id, "customer")
+    result = crm.timeline.durations("lead", "customer")
+    assert sorted(result.days) == [(ann.id, 2.0), (bob.id, 6.0)]
+    assert (result.count, result.mean, result.median, result.minimum, result.maximum) == (2, 4.0, 4.0, 2.0, 6.0)
+    assert result.missing_end == 1
+    only = crm.timeline.durations("lead", "customer", where=f"id={bob.id}")
+    assert only.days == [(bob.id, 6.0)] and only.missing_end == 0
+    with pytest.raises(ValidationError) as err:
+        crm.timeline.durations("lead", "wedding")
+    assert err.value.field == "end" and "first_contact" in err.value.reason
+
+
+def test_overview_has_the_latest_timeline(crm, ann):
+    crm.tickets.open(ann.id, "Broken")
+    overview = crm.customers.overview(ann.id, timeline=1)
+    assert [e.type for e in overview.timeline] == ["ticket.opened"]
