@@ -31,6 +31,7 @@ _EXPORTS = {
         "crmkit.models",
     ),
     **dict.fromkeys(("FieldSpec", "Profile", "SlaTarget", "StageSpec"), "crmkit.profiles.base"),
+    "BusinessHours": "crmkit.profiles.hours",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -61,3 +62,4 @@ if TYPE_CHECKING:
         Resolution, Satisfaction, StageChange, Step, Ticket, TicketStatus,
     )
     from .profiles.base import FieldSpec, Profile, SlaTarget, StageSpec
+    from .profiles.hours import BusinessHours

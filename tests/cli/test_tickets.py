@@ -127,3 +127,24 @@ def test_times_must_fit_the_ticket_history(cli, seeded, check, args):
     result = cli(*args)
     assert result.exit_code == 1 and result.stderr.startswith("Error: at: ")
     assert seeded.tickets.count() == before and seeded.tickets.get("T-2").version == 1
+
+
+def test_sla_lists_breached_tickets_and_escalates_them(cli, seeded, check):
+    assert check.parse(cli("ticket", "sla", "--format", "json"), "json") == []
+    late = check.parse(cli("ticket", "sla", "--at", "2099-01-01", "--format", "json"), "json")
+    assert {(r["ticket_id"], r["state"]) for r in late} == {("T-1", "breached"), ("T-2", "breached")}
+    assert all(r["resolution"]["hours_left"] < 0 for r in late)
+    every = check.parse(cli("ticket", "sla", "--all", "--format", "json"), "json")
+    assert {r["ticket_id"]: r["state"] for r in every}["T-3"] == "met"
+    check.failed(cli("ticket", "sla", "--all", "--state", "met"), 2, "--all")
+    check.ok(cli("ticket", "open", "C-2", "--subject", "Old and forgotten", "--at", "5d ago"))
+    text = check.ok(cli("ticket", "escalate-breached")).stdout
+    assert text.splitlines() == ["T-4 escalated"]
+    assert seeded.tickets.get("T-4").status.value == "escalated" and seeded.tickets.get("T-1").status.value == "new"
+    assert check.ok(cli("ticket", "escalate-breached")).stdout == ""
+    check.failed(cli("ticket", "escalate-breached", "--at", "2099-01-01"), 1, "at", "future")
+
+
+def test_profiles_describe_the_sla_clock(cli, check):
+    text = check.ok(cli("profiles")).stdout
+    assert "round the clock" in text and "at risk after 75% of the allowed time" in text

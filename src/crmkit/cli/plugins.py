@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..plugins import PluginInfo, plugin_info
@@ -32,6 +34,30 @@ def profiles(app: AppContext) -> None:
         render_record(profile, f"{profile.name}: {profile.title}", _sections(profile), "table")
 
 
+def _sla_rows(profile: Profile) -> list[tuple[str, str, Any]]:
+    rows = [("any", priority, target) for priority, target in profile.sla.items()]
+    rows += [(level, priority, target) for level, targets in profile.sla_levels.items()
+             for priority, target in targets.items()]
+    return rows
+
+
+def _clock_lines(profile: Profile) -> list[str]:
+    lines = []
+    hours = profile.business_hours
+    if hours is None:
+        lines.append("round the clock (every hour counts)")
+    else:
+        week = "; ".join(f"{day} {', '.join(f'{a}-{b}' for a, b in spans)}" for day, spans in hours.week.items()
+                         if spans)
+        lines.append(f"business hours ({hours.timezone}): {week}")
+        if hours.holidays:
+            lines.append(f"holidays: {', '.join(d.isoformat() for d in sorted(hours.holidays))}")
+    if profile.sla_level_field:
+        lines.append(f"service level from the custom field {profile.sla_level_field!r}")
+    lines.append(f"at risk after {profile.sla_at_risk:.0%} of the allowed time")
+    return lines
+
+
 def _sections(profile: Profile) -> list[tuple[str, Block]]:
     return [
         ("About", Lines([profile.description] if profile.description else [])),
@@ -40,11 +66,12 @@ def _sections(profile: Profile) -> list[tuple[str, Block]]:
             ("first", lambda s: "*" if s.name == profile.initial_stage else ""),
         ])),
         ("Ticket categories", Lines([", ".join(profile.ticket_categories)] if profile.ticket_categories else [])),
-        ("SLA targets (hours)", Table(list(profile.sla.items()), [
-            ("priority", lambda item: item[0]),
-            ("first response", lambda item: f"{item[1].first_response_hours:g}"),
-            ("resolution", lambda item: f"{item[1].resolution_hours:g}"),
+        ("SLA targets (hours)", Table(_sla_rows(profile), [
+            ("level", lambda row: row[0]), ("priority", lambda row: row[1]),
+            ("first response", lambda row: f"{row[2].first_response_hours:g}"),
+            ("resolution", lambda row: f"{row[2].resolution_hours:g}"),
         ])),
+        ("SLA clock", Lines(_clock_lines(profile))),
         ("Custom fields", Table(profile.fields, [
             "name", "type", "required", ("choices", lambda f: f.choices), "sensitive", "help",
         ]) if profile.fields else Lines([])),

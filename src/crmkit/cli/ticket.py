@@ -9,6 +9,7 @@ import click
 
 from ..models import Event, Priority, Ticket, TicketStatus
 from ..services.normalize import parse_when
+from ..services.sla import STATES as SLA_STATES, SlaStatus
 from .context import AppContext, pass_app
 from .options import at_option, format_option, given, list_options
 from .output import Column, Fields, Table, render, render_record
@@ -207,6 +208,48 @@ def list_(app: AppContext, customer_id: str | None, statuses: tuple[str, ...], o
         rows = tickets.find(where, sort=sort, limit=limit, **equals)
     now = app.crm.now() if at is None else parse_when(at, app.crm.now(), "at")
     render(rows, list_columns(now), fmt, pm=app.pm, model=Ticket)
+
+
+SLA_COLUMNS: list[Column] = [
+    ("id", lambda s: s.ticket_id), ("customer", lambda s: s.customer_id), "subject", "priority", "status",
+    "assignee", ("sla", lambda s: s.state), ("response", lambda s: s.response.state if s.response else None),
+    ("resolution", lambda s: s.resolution.state if s.resolution else None), ("due", lambda s: s.due_at),
+    ("hours left", lambda s: _hours_left(s)),
+]
+
+
+def _hours_left(status: SlaStatus) -> str:
+    for target in (status.response, status.resolution):
+        if target is not None and target.reached_at is None and target.hours_left is not None:
+            return f"{target.hours_left:g}" + (" (waiting)" if status.paused else "")
+    return ""
+
+
+@ticket.command("sla")
+@click.option("--state", "states", multiple=True, type=click.Choice(list(SLA_STATES)),
+              help="Only tickets in this SLA state (repeatable; default at_risk and breached).")
+@click.option("--all", "every", is_flag=True, help="Every state, settled tickets included.")
+@click.option("--where", metavar="FILTER", help="Only tickets matching this filter, e.g. \"assignee=sam\".")
+@at_option("As of this time (default now).")
+@format_option()
+@pass_app
+def sla(app: AppContext, states: tuple[str, ...], every: bool, where: str | None, at: str | None,
+        fmt: str) -> None:
+    """List tickets at risk of missing their SLA, or past it, most urgent first."""
+    if every and states:
+        raise click.UsageError("--all and --state cannot be combined")
+    rows = app.crm.tickets.sla_report(at=at, where=where, states=None if every else (states or ("at_risk", "breached")),
+                                      include_settled=every)
+    render(rows, SLA_COLUMNS, fmt, pm=app.pm, model=SlaStatus)
+
+
+@ticket.command("escalate-breached")
+@at_option("As of this time (default now).")
+@pass_app
+def escalate_breached(app: AppContext, at: str | None) -> None:
+    """Escalate every open ticket past an SLA due time, and print each one escalated."""
+    for record in app.crm.tickets.escalate_breached(at=at):
+        _done(record)
 
 
 @ticket.command("show")

@@ -16,6 +16,7 @@ import attrs
 
 from ..errors import ValidationError
 from ..models.base import parse_bool
+from .hours import BusinessHours
 
 FIELD_TYPES = ("text", "int", "float", "bool", "date", "choice", "list")
 
@@ -113,7 +114,10 @@ class StageSpec:
 
 @attrs.frozen(kw_only=True)
 class SlaTarget:
-    """Hours allowed until the first response and until resolution."""
+    """Hours allowed until the first response and until resolution.
+
+    The hours are working hours when the profile has ``business_hours``, clock hours otherwise.
+    """
 
     first_response_hours: float
     resolution_hours: float
@@ -134,6 +138,15 @@ class Profile:
     fields: tuple[FieldSpec, ...] = ()
     #: When True, customers may carry custom fields the profile does not define (stored as given).
     open_fields: bool = False
+    #: When the SLA clock runs (a :class:`~crmkit.profiles.hours.BusinessHours`); None: round the clock.
+    business_hours: BusinessHours | None = None
+    #: SLA targets per service level, then per priority (``{"gold": {"urgent": SlaTarget(...)}}``);
+    #: a customer's level is the custom field named by ``sla_level_field``. Levels or
+    #: priorities not listed fall back to ``sla``.
+    sla_levels: Mapping[str, Mapping[str, SlaTarget]] = attrs.field(factory=dict)
+    sla_level_field: str | None = None
+    #: Share of a target's time used up after which an open ticket is "at risk".
+    sla_at_risk: float = 0.75
 
     def __attrs_post_init__(self) -> None:
         names = self.stage_names
@@ -143,6 +156,8 @@ class Profile:
             for stage in (source, *targets):
                 if stage not in names:
                     raise ValidationError("transitions", stage, f"is not a stage of profile {self.name}")
+        if not 0 < self.sla_at_risk < 1:
+            raise ValidationError("sla_at_risk", self.sla_at_risk, "must be between 0 and 1")
 
     @property
     def stage_names(self) -> tuple[str, ...]:
@@ -171,8 +186,20 @@ class Profile:
     def field_spec(self, name: str) -> FieldSpec | None:
         return next((spec for spec in self.fields if spec.name == name), None)
 
-    def sla_target(self, priority: str) -> SlaTarget | None:
+    def sla_target(self, priority: str, level: str | None = None) -> SlaTarget | None:
+        """The SLA target for a priority, and the customer's service level when the profile has levels."""
+        if level is not None:
+            target = self.sla_levels.get(str(level), {}).get(str(priority))
+            if target is not None:
+                return target
         return self.sla.get(str(priority))
+
+    def sla_level(self, fields: Mapping[str, Any]) -> str | None:
+        """The service level a customer's custom ``fields`` give, if the profile has levels."""
+        if self.sla_level_field is None:
+            return None
+        value = fields.get(self.sla_level_field)
+        return None if value in (None, "") else str(value)
 
     def check_fields(self, values: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
         """Coerce custom field input against the specs, fill defaults, and check required ones.

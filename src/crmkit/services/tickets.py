@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -13,6 +13,7 @@ from ..models import Resolution, Satisfaction, Step, Ticket, TicketStatus
 from .base import Service, build, insert_records, save_record, stamp_new
 from ..models.convert import format_datetime
 from .normalize import CLOCK_SKEW, parse_when
+from .sla import STATES, SlaClock, SlaStatus, level_of, sla_status
 
 S = TicketStatus
 OPEN_STATUSES = tuple(s.value for s in TicketStatus if s.is_open)
@@ -70,7 +71,8 @@ class TicketService(Service[Ticket]):
         now = self.crm.now()
         if not values.get("customer_id"):
             raise ValidationError("customer_id", values.get("customer_id"), "is required")
-        values["customer_id"] = self.crm.customers.get(values["customer_id"]).id
+        customer = self.crm.customers.get(values["customer_id"])
+        values["customer_id"] = customer.id
         at = values.pop("at", None) or values.get("opened_at") or now
         values["opened_at"] = parse_when(at, now, "at")
         if values["opened_at"] > now + CLOCK_SKEW:
@@ -80,18 +82,25 @@ class TicketService(Service[Ticket]):
             values["status"] = S.ASSIGNED
         ticket = build(Ticket, values)
         if ticket.response_due_at is None and ticket.resolution_due_at is None:
-            ticket = self._with_due_times(ticket, ticket.opened_at)
+            ticket = self._with_due_times(ticket, ticket.opened_at, self.crm.profile.sla_level(customer.fields))
         return ticket
 
-    def _with_due_times(self, ticket: Ticket, start: datetime) -> Ticket:
-        target = self.crm.profile.sla_target(ticket.priority.value)
+    def _with_due_times(self, ticket: Ticket, start: datetime, level: str | None) -> Ticket:
+        target = self.crm.profile.sla_target(ticket.priority.value, level)
         if target is None:
             return ticket
+        clock = SlaClock(self.crm.profile)
         return attrs.evolve(
             ticket,
-            response_due_at=start + timedelta(hours=target.first_response_hours),
-            resolution_due_at=start + timedelta(hours=target.resolution_hours),
+            response_due_at=clock.add(start, target.first_response_hours),
+            resolution_due_at=clock.add(start, target.resolution_hours),
         )
+
+    def _level(self, ticket: Ticket) -> str | None:
+        """The service level of the ticket's customer (None when the profile has no levels)."""
+        if self.crm.profile.sla_level_field is None:
+            return None
+        return level_of(self.crm.profile, self.storage.get("customers", ticket.customer_id))
 
     # -- working -----------------------------------------------------------------
 
@@ -188,8 +197,9 @@ class TicketService(Service[Ticket]):
         if ticket.status.is_open:
             raise TransitionError("status", ticket.status.value, f"{ticket.id} is still open")
         when = self._when(at, ticket)
-        target = self.crm.profile.sla_target(ticket.priority.value)
-        due = {} if target is None else {"resolution_due_at": when + timedelta(hours=target.resolution_hours)}
+        target = self.crm.profile.sla_target(ticket.priority.value, self._level(ticket))
+        due = {} if target is None else {
+            "resolution_due_at": SlaClock(self.crm.profile).add(when, target.resolution_hours)}
         return self._transition(
             ticket.id, S.ASSIGNED if ticket.assignee else S.NEW, "ticket.reopened", at=at, note=reason, reopening=True,
             resolution=None, resolved_at=None, closed_at=None, satisfaction=None,
@@ -224,7 +234,7 @@ class TicketService(Service[Ticket]):
             old = self.get(ticket_id)
             if "category" in changes:
                 changes["category"] = self.crm.profile.check_category(changes["category"])
-            new = _with_priority_targets(old, attrs.evolve(old, **changes), self.crm.profile)
+            new = _with_priority_targets(old, attrs.evolve(old, **changes), self.crm.profile, self._level(old))
             return self._save(old, new, "ticket.updated", expected_version=expected_version)
 
     def note_response(self, ticket_id: str, at: datetime) -> None:
@@ -247,6 +257,63 @@ class TicketService(Service[Ticket]):
         candidates = self.find(where, sort=sort or "resolution_due_at", status=list(OPEN_STATUSES), **equals)
         late = [t for t in candidates if t.overdue(now)]
         return late[: self._limit(limit)] if limit is not None else late
+
+    def sla(self, ticket_id: str | int, *, at: Any = None) -> SlaStatus:
+        """Where the ticket stands against its SLA targets as of ``at`` (default now).
+
+        See :mod:`crmkit.services.sla` for the states: met, on_track, at_risk, breached.
+        """
+        ticket = self.get(ticket_id)
+        now = self.crm.now() if at is None else parse_when(at, self.crm.now(), "at")
+        target = self.crm.profile.sla_target(ticket.priority.value, self._level(ticket))
+        return sla_status(ticket, now, self.crm.profile, target)
+
+    def sla_report(self, *, at: Any = None, where: Any = None, states: Iterable[str] | None = ("at_risk", "breached"),
+                   include_settled: bool = False) -> list[SlaStatus]:
+        """The SLA state of many tickets as of ``at``, most urgent first.
+
+        By default: open tickets that are at risk or breached. ``states=None``
+        keeps every state; ``include_settled`` adds resolved and closed tickets;
+        ``where`` narrows the tickets as in :meth:`find`.
+        """
+        now = self.crm.now() if at is None else parse_when(at, self.crm.now(), "at")
+        wanted = None if states is None else {_check_state(s) for s in ([states] if isinstance(states, str)
+                                                                        else states)}
+        equals = {} if include_settled else {"status": list(OPEN_STATUSES)}
+        tickets = self.find(where, **equals)
+        profile = self.crm.profile
+        levels: dict[str, str | None] = {}
+        if profile.sla_level_field is not None:
+            ids = list(dict.fromkeys(t.customer_id for t in tickets))
+            levels = {doc["id"]: level_of(profile, doc) for doc in self.storage.get_many("customers", ids)}
+        result = []
+        for ticket in tickets:
+            status = sla_status(ticket, now, profile,
+                                profile.sla_target(ticket.priority.value, levels.get(ticket.customer_id)))
+            if status.state is not None and (wanted is None or status.state in wanted):
+                result.append(status)
+        result.sort(key=lambda s: (-STATES.index(s.state or "met"), s.due_at or now))
+        return result
+
+    def escalate_breached(self, *, at: Any = None, where: Any = None) -> list[Ticket]:
+        """Escalate every open ticket that has breached its SLA and is not escalated yet.
+
+        Each gets status ``escalated`` and a ``ticket.escalated`` event whose
+        reason names the target and its due time; the escalated tickets are returned.
+        """
+        with self.crm.transaction():
+            done = []
+            for status in self.sla_report(at=at, where=where, states=["breached"]):
+                if status.paused or status.status == S.ESCALATED.value:
+                    continue
+                late = [t for t in (status.response, status.resolution)
+                        if t is not None and t.state == "breached" and t.reached_at is None]
+                if not late:
+                    continue
+                reason = "SLA breached: " + ", ".join(f"{t.target} was due {format_datetime(t.due_at)}"
+                                                       for t in late)
+                done.append(self.escalate(status.ticket_id, reason=reason, at=at))
+            return done
 
     # -- internals ---------------------------------------------------------------
 
@@ -277,8 +344,8 @@ class TicketService(Service[Ticket]):
             if stamp:
                 changes[stamp] = when
             new = attrs.evolve(old, status=status, **changes)
-            new = _move_sla_clock(old, new, when)
-            new = _with_priority_targets(old, new, self.crm.profile)
+            new = _move_sla_clock(old, new, when, SlaClock(self.crm.profile))
+            new = _with_priority_targets(old, new, self.crm.profile, self._level(old))
             return self._save(old, new, event_type, note=note, effective_at=when)
 
     def _save(self, old: Ticket, new: Ticket, event_type: str, *, note: str | None = None,
@@ -288,25 +355,33 @@ class TicketService(Service[Ticket]):
                            effective_at=effective_at)
 
 
-def _move_sla_clock(old: Ticket, new: Ticket, when: datetime) -> Ticket:
+def _move_sla_clock(old: Ticket, new: Ticket, when: datetime, clock: SlaClock) -> Ticket:
     """Stop the SLA clock on entering a pausing status; on leaving, push due times back by the pause."""
     if new.status.pauses_sla and old.sla_paused_since is None:
         return attrs.evolve(new, sla_paused_since=when)
     if not new.status.pauses_sla and old.sla_paused_since is not None:
-        paused = max(when - old.sla_paused_since, timedelta(0))
+        # The wait's SLA time is added to each due time, so what was left when it began is left now.
+        paused = max(clock.between(old.sla_paused_since, when), 0.0)
         return attrs.evolve(
             new,
             sla_paused_since=None,
-            response_due_at=new.response_due_at + paused if new.response_due_at else None,
-            resolution_due_at=new.resolution_due_at + paused if new.resolution_due_at else None,
+            response_due_at=clock.add(new.response_due_at, paused) if new.response_due_at else None,
+            resolution_due_at=clock.add(new.resolution_due_at, paused) if new.resolution_due_at else None,
         )
     return new
+
+
+def _check_state(state: Any) -> str:
+    text = str(state).strip().lower().replace(" ", "_").replace("-", "_")
+    if text not in STATES:
+        raise ValidationError("state", state, f"must be one of {', '.join(STATES)}")
+    return text
 
 
 __all__ = ["OPEN_STATUSES", "TRANSITIONS", "TicketService"]
 
 
-def _with_priority_targets(old: Ticket, new: Ticket, profile: Any) -> Ticket:
+def _with_priority_targets(old: Ticket, new: Ticket, profile: Any, level: str | None) -> Ticket:
     """After a priority change, move each due time by the difference between the two targets.
 
     Shifting (rather than counting again from the opening) keeps the credit a
@@ -314,13 +389,14 @@ def _with_priority_targets(old: Ticket, new: Ticket, profile: Any) -> Ticket:
     """
     if new.priority == old.priority:
         return new
-    before, after = profile.sla_target(old.priority.value), profile.sla_target(new.priority.value)
+    before, after = profile.sla_target(old.priority.value, level), profile.sla_target(new.priority.value, level)
     if before is None or after is None:
         return new
-    response_shift = timedelta(hours=after.first_response_hours - before.first_response_hours)
-    resolution_shift = timedelta(hours=after.resolution_hours - before.resolution_hours)
+    clock = SlaClock(profile)
+    response_shift = after.first_response_hours - before.first_response_hours
+    resolution_shift = after.resolution_hours - before.resolution_hours
     return attrs.evolve(
         new,
-        response_due_at=new.response_due_at + response_shift if new.response_due_at else None,
-        resolution_due_at=new.resolution_due_at + resolution_shift if new.resolution_due_at else None,
+        response_due_at=clock.add(new.response_due_at, response_shift) if new.response_due_at else None,
+        resolution_due_at=clock.add(new.resolution_due_at, resolution_shift) if new.resolution_due_at else None,
     )
