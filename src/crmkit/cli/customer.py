@@ -6,14 +6,16 @@ import sys
 from datetime import datetime
 from typing import Any
 
+import attrs
 import click
 
 from ..entities import ENTITIES
+from ..privacy import mask_document, mask_documents, sensitive_fields
 from ..models import Contact, Customer, Ticket
 from ..services.customers import CustomerOverview
 from ..services.timeline import TimelineEntry
 from .context import AppContext, pass_app
-from .options import KEY_VALUE, format_option, given, list_options, pairs_to_dict
+from .options import KEY_VALUE, format_option, given, list_options, pairs_to_dict, reveal_option
 from .output import (
     Block,
     Column,
@@ -83,21 +85,32 @@ def add(app: AppContext, name: str, allow_duplicate: bool, street: str | None, c
 
 @customer.command("list")
 @list_options
+@reveal_option
 @pass_app
-def list_(app: AppContext, where: str | None, sort: str | None, limit: int | None, fmt: str) -> None:
+def list_(app: AppContext, where: str | None, sort: str | None, limit: int | None, fmt: str,
+          reveal_sensitive: bool) -> None:
     """List customers."""
-    # a table needs the records; the file formats print stored documents as they are
-    find = app.crm.customers.find if fmt == "table" else app.crm.customers.find_documents
-    render(find(where, sort=sort, limit=limit), LIST_COLUMNS, fmt, pm=app.pm, model=Customer)
+    if fmt == "table":  # the table shows no custom fields, so nothing to mask
+        rows: list[Any] = app.crm.customers.find(where, sort=sort, limit=limit)
+    else:  # the file formats print stored documents as they are
+        rows = app.crm.customers.find_documents(where, sort=sort, limit=limit)
+        if not reveal_sensitive:
+            rows = mask_documents(rows, app.crm.profile, "customers")
+    render(rows, LIST_COLUMNS, fmt, pm=app.pm, model=Customer)
 
 
 @customer.command("show")
 @click.argument("customer_id")
 @format_option(("table", "json"))
+@reveal_option
 @pass_app
-def show(app: AppContext, customer_id: str, fmt: str) -> None:
+def show(app: AppContext, customer_id: str, fmt: str, reveal_sensitive: bool) -> None:
     """Show everything about one customer: details, contacts, tickets, interactions, lifecycle."""
     overview = app.crm.customers.overview(customer_id)
+    names = sensitive_fields(app.crm.profile)
+    if names and not reveal_sensitive:
+        masked = mask_document({"fields": overview.customer.fields}, names)["fields"]
+        overview = attrs.evolve(overview, customer=attrs.evolve(overview.customer, fields=masked))
     now = app.crm.now()
     render_record(overview, f"{overview.customer.name} ({overview.customer.id})", _sections(overview, now), fmt)
 

@@ -35,6 +35,12 @@ def list_options(func: F) -> F:
     return func
 
 
+def reveal_option(func: F) -> F:
+    """``--reveal-sensitive``: show the profile's sensitive fields instead of their masks."""
+    return click.option("--reveal-sensitive", "reveal_sensitive", is_flag=True,
+                        help="Show sensitive custom fields (national ids ...) instead of masking them.")(func)
+
+
 def at_option(help_text: str = "When it happened (YYYY-MM-DD[THH:MM], now, today, yesterday, 2h ago); "
                                "default now.") -> Callable[[F], F]:
     """``--at WHEN``: passed to the services as text; they parse it."""

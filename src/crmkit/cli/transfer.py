@@ -12,7 +12,7 @@ import click
 
 from ..entities import RECORD_TYPES as ENTITY_TYPES
 from .context import AppContext, pass_app
-from .options import KEY_VALUE, pairs_to_dict
+from .options import KEY_VALUE, pairs_to_dict, reveal_option
 
 RECORD_TYPES = (*ENTITY_TYPES, "all")
 #: Below this many rows a progress bar would only flicker.
@@ -68,9 +68,10 @@ def _count_lines(path: Path) -> int:
 @click.option("--where", metavar="FILTER", help="Only matching records.")
 @click.option("--sort", metavar="FIELDS", help="Comma-separated fields; a leading - sorts descending.")
 @click.option("--limit", type=click.IntRange(min=0), metavar="N", help="At most N records.")
+@reveal_option
 @pass_app
 def export(app: AppContext, record_type: str, fmt: str, output: str, where: str | None, sort: str | None,
-           limit: int | None) -> None:
+           limit: int | None, reveal_sensitive: bool) -> None:
     """Write records to a file: customers, interactions, tickets, events or all of them."""
     from ..io import (
         transfer,  # imported on use: only these two commands need the io layer
@@ -83,7 +84,7 @@ def export(app: AppContext, record_type: str, fmt: str, output: str, where: str 
             raise click.UsageError("export all --format csv writes one file per record type: -o must be a folder")
         if where or sort or limit is not None:
             raise click.UsageError("--where, --sort and --limit need a single record type")
-        counts = transfer.export_all_to_dir(app.crm, folder, format=fmt)
+        counts = transfer.export_all_to_dir(app.crm, folder, format=fmt, reveal_sensitive=reveal_sensitive)
         click.echo(f"exported {', '.join(f'{n} {kind}' for kind, n in counts.items())} to {folder}", err=True)
         return
     # Before anything is opened: never write over the store, its files or crmkit.toml.
@@ -92,12 +93,14 @@ def export(app: AppContext, record_type: str, fmt: str, output: str, where: str 
     with Progress(f"exporting {record_type}", expected) as progress:
         if output == "-":
             count = transfer.export_records(app.crm, record_type, sys.stdout, format=fmt, where=where, sort=sort,
-                                            limit=limit, progress=progress.callback)
+                                            limit=limit, progress=progress.callback,
+                                            reveal_sensitive=reveal_sensitive)
             sys.stdout.flush()
         else:
             # A temp file beside the target replaces it only when the export succeeded.
             count = transfer.export_to_path(app.crm, record_type, output, format=fmt, where=where, sort=sort,
-                                            limit=limit, progress=progress.callback)
+                                            limit=limit, progress=progress.callback,
+                                            reveal_sensitive=reveal_sensitive)
     click.echo(f"exported {count} {'records' if record_type == 'all' else record_type} to "
                f"{'stdout' if output == '-' else output}", err=True)
 

@@ -29,6 +29,7 @@ import pluggy
 from ..config import CONFIG_NAME
 from ..entities import RECORD_TYPES, entity, link_columns
 from ..errors import ValidationError
+from ..privacy import mask_documents
 from ..registry import registry
 from ..storage.url import parse_store_url
 from ._importer import ImportOptions, ImportReport, import_groups
@@ -150,13 +151,15 @@ def _service(crm: Any, record_type: str) -> Any:
     return entity(record_type).service(crm)
 
 
-def _docs(crm: Any, record_type: str, where: Any = None, sort: Any = None, limit: int | None = None) -> list[dict]:
+def _docs(crm: Any, record_type: str, where: Any = None, sort: Any = None, limit: int | None = None, *,
+          reveal_sensitive: bool = False) -> list[dict]:
     # Stored documents straight from the store: they already are the converter's
     # output, so the model round trip that ``find`` does would only cost time.
     service = _service(crm, record_type)
     if limit is not None and limit < 0:
         raise ValidationError("limit", limit, "must be zero or more")
-    return crm.storage.scan(service.collection, service.compile_where(where), service.compile_sort(sort), limit)
+    docs = crm.storage.scan(service.collection, service.compile_where(where), service.compile_sort(sort), limit)
+    return docs if reveal_sensitive else mask_documents(docs, crm.profile, record_type)
 
 
 def _counting(rows: Iterable[Any], progress: Progress) -> Iterator[Any]:
@@ -186,7 +189,7 @@ def _flat_rows(crm: Any, record_type: str, docs: list[dict]) -> tuple[list[dict[
 
 
 def export_records(crm: Any, record_type: str, fp: IO[str], *, format: str, where: Any = None, sort: Any = None,
-                   limit: int | None = None, progress: Progress = None) -> int:
+                   limit: int | None = None, progress: Progress = None, reveal_sensitive: bool = False) -> int:
     """Write the records of one type (or ``"all"``) to ``fp`` in ``format``; return how many were written.
 
     ``where`` (``--where`` text or a filter), ``sort`` (``"-opened_at,name"``)
@@ -196,7 +199,8 @@ def export_records(crm: Any, record_type: str, fp: IO[str], *, format: str, wher
     type into one file, for formats that can (json: ``{"customers": [...],
     ...}``; jsonl: ``{"type": ..., "record": ...}`` lines); csv refuses it, use
     :func:`export_all_to_dir`. ``progress(n)`` is called as rows are written.
-    Open ``fp`` with ``newline=""`` for csv.
+    The profile's sensitive custom fields are masked (see :mod:`crmkit.privacy`)
+    unless ``reveal_sensitive``. Open ``fp`` with ``newline=""`` for csv.
     """
     exporter: ExporterSpec = registry(crm.pm, "exporter").get(format, "format")
     if record_type == "all":
@@ -205,13 +209,13 @@ def export_records(crm: Any, record_type: str, fp: IO[str], *, format: str, wher
                                                         "or use export_all_to_dir for a folder of files")
         if where or sort or limit is not None:
             raise ValidationError("where", where, "where, sort and limit select records of one type, not all")
-        groups = {t: _docs(crm, t) for t in RECORD_TYPES}
+        groups = {t: _docs(crm, t, reveal_sensitive=reveal_sensitive) for t in RECORD_TYPES}
         total = sum(len(docs) for docs in groups.values())
         if exporter.flat:
             raise ValidationError("format", format, "a flat format cannot hold several record types")
         exporter.write_all(fp, {t: _counting(docs, progress) for t, docs in groups.items()})
         return total
-    docs = _docs(crm, record_type, where, sort, limit)
+    docs = _docs(crm, record_type, where, sort, limit, reveal_sensitive=reveal_sensitive)
     if exporter.flat:
         rows, cols = _flat_rows(crm, record_type, docs)
         exporter.write(fp, _counting(rows, progress), cols)
@@ -221,7 +225,8 @@ def export_records(crm: Any, record_type: str, fp: IO[str], *, format: str, wher
 
 
 def export_to_path(crm: Any, record_type: str, path: str | os.PathLike[str], *, format: str, where: Any = None,
-                   sort: Any = None, limit: int | None = None, progress: Progress = None) -> int:
+                   sort: Any = None, limit: int | None = None, progress: Progress = None,
+                   reveal_sensitive: bool = False) -> int:
     """:func:`export_records` into the file ``path``; return how many records were written.
 
     The path is checked first with :func:`check_output_path` (never the store
@@ -242,7 +247,7 @@ def export_to_path(crm: Any, record_type: str, path: str | os.PathLike[str], *, 
     try:
         with fp:
             count = export_records(crm, record_type, fp, format=format, where=where, sort=sort, limit=limit,
-                                   progress=progress)
+                                   progress=progress, reveal_sensitive=reveal_sensitive)
         os.replace(temp, target)
     except OSError as err:
         raise ValidationError("output", os.fspath(path), f"cannot be written: {err.strerror or err}") from None
@@ -251,7 +256,8 @@ def export_to_path(crm: Any, record_type: str, path: str | os.PathLike[str], *, 
     return count
 
 
-def export_all_to_dir(crm: Any, folder: Path, *, format: str = "csv") -> dict[str, int]:
+def export_all_to_dir(crm: Any, folder: Path, *, format: str = "csv",
+                      reveal_sensitive: bool = False) -> dict[str, int]:
     """Write each record type to its own file in ``folder`` (``customers.csv``, ...); return the counts.
 
     The folder is created if needed and existing files of those names are
@@ -268,7 +274,8 @@ def export_all_to_dir(crm: Any, folder: Path, *, format: str = "csv") -> dict[st
     counts = {}
     for record_type, path in paths.items():
         with path.open("w", encoding="utf-8", newline="") as fp:
-            counts[record_type] = export_records(crm, record_type, fp, format=format)
+            counts[record_type] = export_records(crm, record_type, fp, format=format,
+                                                 reveal_sensitive=reveal_sensitive)
     return counts
 
 

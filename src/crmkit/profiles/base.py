@@ -16,6 +16,7 @@ import attrs
 
 from ..errors import ValidationError
 from ..models.base import parse_bool
+from ..privacy import looks_masked
 from .hours import BusinessHours
 
 FIELD_TYPES = ("text", "int", "float", "bool", "date", "choice", "list")
@@ -46,6 +47,9 @@ class FieldSpec:
         key = f"fields.{self.name}"
         if value is None or value == "":
             return None
+        if self.sensitive and looks_masked(value):
+            raise ValidationError(key, value, "is a masked value (from a listing or export); give the real value, "
+                                              "or export with reveal_sensitive to edit and re-import")
         try:
             result = _COERCE[self.type](self, value)
         except (TypeError, ValueError):
