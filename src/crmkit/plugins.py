@@ -7,8 +7,9 @@ own manager with :func:`make_plugin_manager`.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import os
+import re
+import sys
 from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
@@ -81,12 +82,62 @@ def make_plugin_manager(
     return pm
 
 
+def _may_have_entry_points() -> bool:
+    """False only when no distribution on ``sys.path`` can declare a ``crmkit`` entry point.
+
+    Importing ``importlib.metadata`` (it pulls in the ``email`` package) and
+    parsing every distribution's metadata costs a command ~40 ms, more than the
+    command itself on a small store. Where metadata can be found by anything but
+    reading folders (a zip on ``sys.path``, another finder), the answer is True.
+    """
+    if "importlib.metadata" in sys.modules:
+        return True  # already paid for (and what tests replace)
+    from importlib.machinery import PathFinder
+
+    if any(hasattr(finder, "find_distributions") for finder in sys.meta_path if finder is not PathFinder):
+        return True
+    header = f"[{ENTRY_POINT_GROUP}]"
+    for entry in sys.path:
+        try:
+            children = list(os.scandir(entry or "."))
+        except NotADirectoryError:
+            return True  # a zip or an egg file
+        except OSError:
+            continue  # missing: nothing to find there
+        for child in children:
+            name = child.name.lower()
+            if name.endswith((".dist-info", ".egg-info")):
+                path = os.path.join(child.path, "entry_points.txt")
+            elif name.endswith(".egg"):
+                path = os.path.join(child.path, "EGG-INFO", "entry_points.txt")
+            else:
+                continue
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    if any(line.strip() == header for line in handle):
+                        return True
+            except OSError:
+                continue
+    return False
+
+
+def _dist_key(dist: Any) -> str:
+    # The folder name gives the name without parsing METADATA (what importlib.metadata's own
+    # entry_points() uses); fakes and unusual distributions fall back to the metadata.
+    name = getattr(dist, "_normalized_name", None) or dist.metadata["name"] or ""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def _load_entrypoints(pm: PluginManager, *, allowed: set[str] | None, blocked: set[str]) -> None:
+    if not _may_have_entry_points():
+        return
+    import importlib.metadata
+
     seen: set[str] = set()
     for dist in importlib.metadata.distributions():
         # An editable install can put one distribution on sys.path twice (its
         # .dist-info and a stale .egg-info); the first one found is the one Python uses.
-        key = (dist.metadata["name"] or "").lower().replace("_", "-")
+        key = _dist_key(dist)
         if key in seen:
             continue
         seen.add(key)

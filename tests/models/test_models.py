@@ -138,3 +138,29 @@ def test_contact_primary_reads_text_as_a_bool():
     assert Contact(name="X", primary="yes").primary is True
     with pytest.raises(ValidationError):
         Contact(name="X", primary="maybe")
+
+
+bookkeeping = st.fixed_dictionaries({}, optional={
+    "id": st.sampled_from(["", "C-1", "T-9", "I-3", "E-5", "X-1", "bad"]),
+    "created_at": st.none() | moments | st.just(datetime(2024, 1, 1)),
+    "updated_at": st.none() | moments,
+    "version": st.integers(0, 5),
+})
+
+
+@settings(max_examples=200)
+@given(st.one_of(customers, tickets, interactions), bookkeeping)
+def test_restamp_is_evolve(record, changes):
+    # The bulk paths stamp records with restamp: it must give what attrs.evolve gives, errors included.
+    from crmkit.services.base import restamp
+
+    try:
+        expected = attrs.evolve(record, **changes)
+    except ValidationError as err:
+        with pytest.raises(ValidationError) as caught:
+            restamp(record, **changes)
+        assert (caught.value.field, caught.value.reason) == (err.field, err.reason)
+        return
+    stamped = restamp(record, **changes)
+    assert stamped == expected and type(stamped) is type(expected)
+    assert to_doc(stamped) == to_doc(expected)

@@ -20,10 +20,29 @@ T = TypeVar("T")
 converter = cattrs.Converter(detailed_validation=False)
 
 
+#: Recent results of format_datetime: a bulk write stamps every record (and event) with one ``now``.
+_FORMATTED: dict[datetime, str] = {}
+_LAST: list[Any] = [None, ""]  # the last one, checked by identity first
+
+
 def format_datetime(value: datetime) -> str:
     """ISO 8601 in UTC with a ``Z``, to the second (or microsecond when present)."""
-    text = value.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
-    return text + "Z"
+    # Equal aware datetimes are the same instant, so they format alike (naive ones
+    # depend on the local time zone, which may change: not cached).
+    if value is _LAST[0]:
+        return _LAST[1]
+    exact = type(value) is datetime and value.tzinfo is not None
+    if exact:
+        text = _FORMATTED.get(value)
+        if text is not None:
+            return text
+    text = value.astimezone(timezone.utc).replace(tzinfo=None).isoformat() + "Z"
+    if exact:
+        if len(_FORMATTED) >= 256:
+            _FORMATTED.clear()
+        _FORMATTED[value] = text
+        _LAST[:] = [value, text]
+    return text
 
 
 def parse_datetime(value: Any, field: str = "datetime") -> datetime:

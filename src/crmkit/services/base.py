@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -35,6 +36,16 @@ def normalize_id(prefix: str, value: str | int, field: str = "id") -> str:
     if not match or match.group(1) != prefix:
         raise ValidationError(field, value, f"is not a valid id (expected {prefix}-<number> or a number)")
     return text
+
+
+def removed(doc: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """What a deletion event holds: the record's last values as ``{field: [value, None]}`` (empty fields left out).
+
+    Creation events hold no changes (see :func:`insert_records`), so this is
+    where a deleted record's values stay recoverable.
+    """
+    return {key: [value, None] for key, value in doc.items()
+            if key not in BOOKKEEPING and (value or isinstance(value, (bool, int, float)))}
 
 
 def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -130,7 +141,7 @@ class Service(Generic[M]):
                 raise Conflict(record.id, f"is still referred to by {counts}; delete or relink those first")
             self.storage.delete(self.collection, record.id, expected_version=record.version)
             self.crm.record_events([(f"{self.kind}.deleted", record.id, getattr(record, "customer_id", None),
-                                     {}, None)])
+                                     removed(to_doc(record)), None)])
         return record
 
     def count(self, where: str | Filter | None = None, **equals: Any) -> int:
@@ -310,6 +321,48 @@ def _canonical_date(field: str, value: Any) -> str:
 # -- writing -----------------------------------------------------------------------
 
 
+@functools.cache
+def _layout(cls: type) -> tuple[tuple[str, ...], dict[str, Any], Any] | None:
+    """A frozen attrs class's field names, fields by name and post-init hook; None if ``restamp`` cannot copy it."""
+    fields = attrs.fields(cls)
+    if not getattr(cls, "__slots__", None) or any(not f.init or isinstance(f.converter, attrs.Converter)
+                                                  for f in fields):
+        return None
+    return tuple(f.name for f in fields), {f.name: f for f in fields}, getattr(cls, "__attrs_post_init__", None)
+
+
+def restamp(record: M, **changes: Any) -> M:
+    """``attrs.evolve(record, **changes)`` for a record that was built (and so checked) already.
+
+    The changed fields go through their converters and validators, and
+    ``__attrs_post_init__`` runs, as in ``evolve``; the other fields are copied as
+    they are instead of being converted and validated again (their converters
+    are idempotent). That is ~6x faster on a customer, and bulk writes stamp
+    every record with its id and times.
+    """
+    layout = _layout(type(record))
+    if layout is None:
+        return attrs.evolve(record, **changes)
+    names, fields, post_init = layout
+    new = object.__new__(type(record))
+    setter = object.__setattr__
+    for name in names:
+        setter(new, name, getattr(record, name))
+    for name, value in changes.items():
+        field = fields.get(name)
+        if field is None:
+            return attrs.evolve(record, **changes)  # let attrs report the unknown name
+        setter(new, name, value if field.converter is None else field.converter(value))
+    if attrs.validators.get_disabled() is False:
+        for name in changes:
+            field = fields[name]
+            if field.validator is not None:
+                field.validator(new, field, getattr(new, name))
+    if post_init is not None:
+        post_init(new)
+    return new
+
+
 def stamp_new(crm: CRM, records: Sequence[M], *, keep_ids: bool = False) -> list[M]:
     """Give new records ids, timestamps and version 1 (imported ids and stamps are kept when asked)."""
     if not records:
@@ -325,7 +378,7 @@ def stamp_new(crm: CRM, records: Sequence[M], *, keep_ids: bool = False) -> list
         if keep_ids and record.id:
             crm.storage.bump_id(prefix, int(record.id.split("-")[1]))
             result.append(
-                attrs.evolve(
+                restamp(
                     record,
                     created_at=record.created_at or now,
                     updated_at=record.updated_at or now,
@@ -333,9 +386,7 @@ def stamp_new(crm: CRM, records: Sequence[M], *, keep_ids: bool = False) -> list
                 )
             )
         else:
-            result.append(
-                attrs.evolve(record, id=f"{prefix}-{next(numbers)}", created_at=now, updated_at=now, version=1)
-            )
+            result.append(restamp(record, id=f"{prefix}-{next(numbers)}", created_at=now, updated_at=now, version=1))
     return result
 
 
@@ -343,17 +394,20 @@ def insert_records(
     crm: CRM, kind: str, collection: str, records: Sequence[M], event_type: str,
     customer_of: Any = None,
 ) -> None:
-    """Store new records and one creation event each, in the caller's transaction."""
+    """Store new records and one creation event each, in the caller's transaction.
+
+    A creation event names the record and holds no changes: the record's first
+    values are its stored version 1, or the current record with the changes of
+    its later events undone (a deletion event keeps the last values, see
+    :func:`removed`). Copying every field into the event doubled what a bulk
+    import wrote and held in memory.
+    """
     docs = [to_doc(r) for r in records]
     for record in records:
         crm.validate(kind, record)
     crm.storage.insert(collection, docs)
-    crm.record_events(
-        [
-            (event_type, record.id, customer_of(record) if customer_of else None, diff(None, doc), None)
-            for record, doc in zip(records, docs)
-        ]
-    )
+    crm.record_events([(event_type, record.id, customer_of(record) if customer_of else None, {}, None)
+                       for record in records])
 
 
 def save_record(
@@ -390,4 +444,4 @@ def build(model: type[M], values: Mapping[str, Any]) -> M:
         raise ValidationError(model.__name__.lower(), dict(values), str(err)) from None
 
 
-__all__ = ["Event", "Service", "build", "diff", "insert_records", "normalize_id", "save_record", "stamp_new"]
+__all__ = ["Event", "Service", "build", "diff", "insert_records", "normalize_id", "removed", "restamp", "save_record", "stamp_new"]

@@ -11,9 +11,9 @@ import attrs
 from ..entities import ENTITIES
 from ..errors import Conflict, ValidationError
 from ..models.base import parse_bool
-from ..models import Address, Consent, Contact, Customer, Interaction, StageChange, Ticket
+from ..models import Address, Consent, Contact, Customer, Interaction, StageChange, Ticket, to_doc
 from ..storage.query import Compare, In
-from .base import Service, build, insert_records, normalize_id, save_record, stamp_new
+from .base import Service, build, insert_records, normalize_id, removed, save_record, stamp_new
 from .normalize import normalize_email, normalize_phone
 
 #: Customer fields that ``update`` treats as lists, with their add/remove keyword forms.
@@ -241,12 +241,12 @@ class CustomerService(Service[Customer]):
                 counts = ", ".join(f"{len(ids)} {coll}" for coll, ids in dependants.items() if ids)
                 raise Conflict(customer.id, f"still has {counts}; delete those first or use cascade")
             for collection, ids in dependants.items():
-                for record_id in ids:
-                    self.storage.delete(collection, record_id)
-                    self.crm.record_events([(f"{ENTITIES[collection].kind}.deleted", record_id, customer.id, {},
-                                             "cascade")])
+                for doc in self.storage.get_many(collection, ids):
+                    self.storage.delete(collection, doc["id"])
+                    self.crm.record_events([(f"{ENTITIES[collection].kind}.deleted", doc["id"], customer.id,
+                                             removed(doc), "cascade")])
             self.storage.delete(self.collection, customer.id, expected_version=customer.version)
-            self.crm.record_events([("customer.deleted", customer.id, customer.id, {"name": [customer.name, None]},
+            self.crm.record_events([("customer.deleted", customer.id, customer.id, removed(to_doc(customer)),
                                      None)])
         return customer
 

@@ -2,10 +2,46 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from ..errors import ValidationError
+
+
+#: What ``email_validator`` accepts unchanged before the @-sign: RFC 5322 dot-atom text, ASCII only.
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+#: A plain ASCII host name with a dot and a top-level domain ending in a letter; labels of at
+#: most 63 characters that neither start nor end with "-".
+_PLAIN_DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                           r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z])?")
+#: ``email_validator``'s own lists (a test checks that they still agree): mailbox names it
+#: lowercases, and special-use domains it refuses. Addresses touching them take the full path.
+CASE_INSENSITIVE_MAILBOXES = frozenset({"info", "marketing", "sales", "support", "abuse", "noc", "security",
+                                        "postmaster", "hostmaster", "usenet", "news", "webmaster", "www",
+                                        "uucp", "ftp"})
+SPECIAL_USE_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")
+
+
+def plain_email(text: str) -> str | None:
+    """The normalised form of a plain address (``ann.lee@Example.com``), or None if it is not plain.
+
+    ``email_validator`` returns such an address with the domain lowercased and
+    everything else as given; checking that shape directly takes ~1 us instead of
+    ~35 us (and spares a command importing it, ~25 ms). Anything unusual (quotes,
+    non-ASCII, ``--`` in the domain, special-use domains, lengths near a limit)
+    gives None and goes through ``email_validator``.
+    """
+    local, at, domain = text.partition("@")
+    if (not at or len(text) > 254 or len(domain) > 253 or "--" in domain
+            or _PLAIN_LOCAL.fullmatch(local) is None or _PLAIN_DOMAIN.fullmatch(domain) is None
+            or local.lower() in CASE_INSENSITIVE_MAILBOXES):
+        return None
+    domain = domain.lower()
+    for special in SPECIAL_USE_DOMAINS:
+        if domain == special or domain.endswith("." + special):
+            return None
+    return f"{local}@{domain}"
 
 
 def normalize_email(value: Any, field: str = "email") -> str:
@@ -13,9 +49,12 @@ def normalize_email(value: Any, field: str = "email") -> str:
 
     Deliverability is not checked: that would need the network.
     """
+    text = str(value).strip()
+    plain = plain_email(text)
+    if plain is not None:
+        return plain
     import email_validator  # imported here: only writes need it
 
-    text = str(value).strip()
     try:
         return email_validator.validate_email(text, check_deliverability=False).normalized
     except email_validator.EmailNotValidError as err:

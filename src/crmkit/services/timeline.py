@@ -274,7 +274,9 @@ def _entry(event: Mapping[str, Any], doc: Mapping[str, Any] | None) -> TimelineE
             at = _as_time(stamp)
     title = ""
     for field in entity.title_fields if entity else ():
-        source = doc if doc is not None else {k: v[1] for k, v in changes.items() if isinstance(v, list)}
+        # A deleted record: its last values are in the deletion event (or the first change that set them).
+        source = doc if doc is not None else {k: v[1] if v[1] is not None else v[0] for k, v in changes.items()
+                                              if isinstance(v, list) and len(v) == 2}
         value = source.get(field)
         if value not in (None, "", []):
             title = str(value)

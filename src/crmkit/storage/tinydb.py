@@ -51,10 +51,8 @@ opens as it is and is converted to format 2 by its next write.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import re
-import secrets
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -100,6 +98,8 @@ def _stem(collection: str) -> str:
     """The file-name stem of a collection: its name when that is plainly safe, else a hash."""
     if _SAFE_STEM.fullmatch(collection):
         return collection
+    import hashlib  # rare, and ~4 ms to import: not at start-up
+
     return "x-" + hashlib.sha256(collection.encode()).hexdigest()[:24]
 
 
@@ -534,6 +534,11 @@ class TinyDBStore(Engine):
             changes.update(dict.fromkeys([name for name in self._data if name not in changes]))
         commit = self._commit_no + 1
         mode = self._mode()
+        store_id = self._store_id
+        if store_id is None:
+            import secrets  # only a new store needs an id; ~3 ms to import
+
+            store_id = secrets.token_hex(8)
         entries = dict(self._entries)
         renamed = False
         try:
@@ -552,7 +557,7 @@ class TinyDBStore(Engine):
                         entries.pop(name, None)
                 if created:
                     _fsync_directory(self.data_dir)
-                header = {"format": FORMAT, "store": self._store_id or secrets.token_hex(8), "commit": commit,
+                header = {"format": FORMAT, "store": store_id, "commit": commit,
                           "meta": self._meta, "counters": self._counters, "collections": entries}
                 payload = orjson.dumps({META_TABLE: {"1": header}, **self._extra_tables})
             _create(self._tmp_path, [payload], mode)
