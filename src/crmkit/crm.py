@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -35,6 +36,10 @@ from .storage.base import Storage
 from .storage.query import Compare
 from .storage.url import parse_store_url
 
+if TYPE_CHECKING:
+    from .services.campaigns import CampaignMemberService, CampaignService
+    from .services.feedback import FeedbackService
+
 #: (type, record id, customer id, changes, note) of an event about to be written.
 EventDraft = tuple[str, str, str | None, Mapping[str, Any], str | None]
 
@@ -43,7 +48,8 @@ class CRM:
     """An open store with its profile. Use :func:`open` to get one.
 
     Services: ``customers`` (with contacts), ``interactions``, ``tickets``,
-    ``lifecycle`` and ``events``. Group several calls into one atomic write
+    ``lifecycle``, ``feedback`` (with surveys), ``campaigns`` (with
+    ``campaign_members``) and ``events``. Group several calls into one atomic write
     with ``with crm.transaction(): ...``.
     """
 
@@ -63,6 +69,27 @@ class CRM:
         self.tickets = TicketService(self)
         self.lifecycle = LifecycleService(self)
         self.events = EventService(self)
+
+    @functools.cached_property
+    def feedback(self) -> FeedbackService:
+        """Feedback and survey answers (``crmkit.services.feedback``)."""
+        from .services.feedback import FeedbackService
+
+        return FeedbackService(self)
+
+    @functools.cached_property
+    def campaigns(self) -> CampaignService:
+        """Campaigns, their members and responses (``crmkit.services.campaigns``)."""
+        from .services.campaigns import CampaignService
+
+        return CampaignService(self)
+
+    @functools.cached_property
+    def campaign_members(self) -> CampaignMemberService:
+        """The members of campaigns, one per customer per campaign; usually reached through ``campaigns``."""
+        from .services.campaigns import CampaignMemberService
+
+        return CampaignMemberService(self)
 
     def __enter__(self) -> CRM:
         return self
