@@ -37,6 +37,8 @@ from .storage.query import Compare
 from .storage.url import parse_store_url
 
 if TYPE_CHECKING:
+    from .services.campaigns import CampaignMemberService, CampaignService
+    from .services.feedback import FeedbackService
     from .services.timeline import TimelineService
 
 #: (type, record id, customer id, changes, note[, effective_at]) of an event about to be written.
@@ -47,8 +49,9 @@ class CRM:
     """An open store with its profile. Use :func:`open` to get one.
 
     Services: ``customers`` (with contacts), ``interactions``, ``tickets``,
-    ``lifecycle``, ``events`` and ``timeline`` (a customer's history and time
-    nodes). Group several calls into one atomic write with
+    ``lifecycle``, ``feedback`` (with surveys), ``campaigns`` (with
+    ``campaign_members``), ``events`` and ``timeline`` (a customer's history
+    and time nodes). Group several calls into one atomic write with
     ``with crm.transaction(): ...``.
     """
 
@@ -75,6 +78,27 @@ class CRM:
         from .services.timeline import TimelineService
 
         return TimelineService(self)
+
+    @functools.cached_property
+    def feedback(self) -> FeedbackService:
+        """Feedback and survey answers (``crmkit.services.feedback``)."""
+        from .services.feedback import FeedbackService
+
+        return FeedbackService(self)
+
+    @functools.cached_property
+    def campaigns(self) -> CampaignService:
+        """Campaigns, their members and responses (``crmkit.services.campaigns``)."""
+        from .services.campaigns import CampaignService
+
+        return CampaignService(self)
+
+    @functools.cached_property
+    def campaign_members(self) -> CampaignMemberService:
+        """The members of campaigns, one per customer per campaign; usually reached through ``campaigns``."""
+        from .services.campaigns import CampaignMemberService
+
+        return CampaignMemberService(self)
 
     def __enter__(self) -> CRM:
         return self

@@ -69,6 +69,20 @@ def pairs_to_dict(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
     return dict(pairs)
 
 
+def version_option(func: F) -> F:
+    """``--version N`` for edit commands: the write fails unless the record is still at version N."""
+    return click.option("--version", "expected_version", type=int, metavar="N",
+                        help="Fail unless the record is still at version N (someone else may have changed it).")(func)
+
+
+def changes_given(**values: Any) -> dict[str, Any]:
+    """The options an edit command was given; a usage error when there are none."""
+    changes = given(**values)
+    if not changes:
+        raise click.UsageError("nothing to change: give at least one option, see --help")
+    return changes
+
+
 def given(**values: Any) -> dict[str, Any]:
     """Only the options the user gave: drop None and empty repeats so services keep their defaults."""
     return {key: value for key, value in values.items() if value is not None and value != () and value != {}}

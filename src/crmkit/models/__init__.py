@@ -15,6 +15,9 @@ _EXPORTS = {
     **dict.fromkeys(("Address", "Consent", "Contact", "Customer", "CustomerKind", "StageChange"),
                     "crmkit.models.customer"),
     "Event": "crmkit.models.event",
+    **dict.fromkeys(("Feedback", "FeedbackKind", "Scale", "Sentiment"), "crmkit.models.feedback"),
+    **dict.fromkeys(("Campaign", "CampaignChannel", "CampaignMember", "CampaignStatus", "Response"),
+                    "crmkit.models.campaign"),
     **dict.fromkeys(("Channel", "Direction", "Interaction"), "crmkit.models.interaction"),
     **dict.fromkeys(("Priority", "Resolution", "Satisfaction", "Step", "Ticket", "TicketStatus"),
                     "crmkit.models.ticket"),
@@ -41,5 +44,7 @@ if TYPE_CHECKING:
     from .convert import converter, from_doc, to_doc
     from .customer import Address, Consent, Contact, Customer, CustomerKind, StageChange
     from .event import Event
+    from .feedback import Feedback, FeedbackKind, Scale, Sentiment
+    from .campaign import Campaign, CampaignChannel, CampaignMember, CampaignStatus, Response
     from .interaction import Channel, Direction, Interaction
     from .ticket import Priority, Resolution, Satisfaction, Step, Ticket, TicketStatus

@@ -10,8 +10,11 @@ import attrs
 from .base import Record, aware, required_text
 
 
-#: Event types that create a record.
-CREATION_TYPES = frozenset({"customer.created", "interaction.logged", "ticket.opened"})
+def creation_types() -> frozenset[str]:
+    """Event types that create a record: each record type's ``created_event`` in :mod:`crmkit.entities`."""
+    from ..entities import ENTITIES  # imported here: entities names the models by path
+
+    return frozenset(e.created_event for e in ENTITIES.values() if e.created_event)
 
 
 @attrs.frozen(kw_only=True)
@@ -42,4 +45,4 @@ class Event(Record):
     @property
     def is_creation(self) -> bool:
         """Whether this event created its record (its changes are the initial values)."""
-        return self.type in CREATION_TYPES
+        return self.type in creation_types()

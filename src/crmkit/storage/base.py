@@ -146,5 +146,8 @@ LOOKUP_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "customers": (("emails",), ("phones",), ("contacts", "email")),
     "interactions": (("customer_id",),),
     "tickets": (("customer_id",), ("status",)),
+    "feedback": (("customer_id",), ("kind",)),
+    "campaigns": (("status",),),
+    "campaign_members": (("customer_id",), ("campaign_id",)),
     "events": (("record_id",),),
 }
