@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -35,6 +36,10 @@ from .storage.base import Storage
 from .storage.query import Compare
 from .storage.url import parse_store_url
 
+if TYPE_CHECKING:
+    from .services.contracts import ContractService
+    from .services.deals import DealService
+
 #: (type, record id, customer id, changes, note) of an event about to be written.
 EventDraft = tuple[str, str, str | None, Mapping[str, Any], str | None]
 
@@ -43,7 +48,8 @@ class CRM:
     """An open store with its profile. Use :func:`open` to get one.
 
     Services: ``customers`` (with contacts), ``interactions``, ``tickets``,
-    ``lifecycle`` and ``events``. Group several calls into one atomic write
+    ``lifecycle``, ``deals`` (the sales pipeline and lead conversion),
+    ``contracts`` (with payment plans) and ``events``. Group several calls into one atomic write
     with ``with crm.transaction(): ...``.
     """
 
@@ -63,6 +69,20 @@ class CRM:
         self.tickets = TicketService(self)
         self.lifecycle = LifecycleService(self)
         self.events = EventService(self)
+
+    @functools.cached_property
+    def deals(self) -> DealService:
+        """Sales opportunities: the pipeline, win, lose, reopen, and lead conversion."""
+        from .services.deals import DealService
+
+        return DealService(self)
+
+    @functools.cached_property
+    def contracts(self) -> ContractService:
+        """Contracts: sign, activate, terminate, expire, and their payment plans."""
+        from .services.contracts import ContractService
+
+        return ContractService(self)
 
     def __enter__(self) -> CRM:
         return self

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from crmkit.entities import RECORD_TYPES
+
 
 @pytest.fixture
 def shop(cli, tmp_path, monkeypatch, check):
@@ -107,5 +109,5 @@ def test_a_day_at_a_small_company(shop, open_store, check, cli):
     assert check.ok(cli("import", "backup.json", "--type", "all", db=restored)).stdout.startswith("created ")
     check.ok(cli("export", "all", "--format", "json", "-o", "restored-backup.json", db=restored))
     assert (shop.folder / "restored-backup.json").read_bytes() == (shop.folder / "backup.json").read_bytes()
-    assert sorted(p.name for p in (shop.folder / "backup-csv").iterdir()) == [
-        "customers.csv", "events.csv", "interactions.csv", "tickets.csv"]
+    assert sorted(p.name for p in (shop.folder / "backup-csv").iterdir()) == sorted(
+        f"{name}.csv" for name in RECORD_TYPES)

@@ -146,5 +146,7 @@ LOOKUP_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "customers": (("emails",), ("phones",), ("contacts", "email")),
     "interactions": (("customer_id",),),
     "tickets": (("customer_id",), ("status",)),
+    "deals": (("customer_id",), ("status",), ("stage",)),
+    "contracts": (("customer_id",), ("number",), ("deal_id",), ("status",)),
     "events": (("record_id",),),
 }
