@@ -96,7 +96,7 @@ class Contract(Record):
             total = sum((cents(i.amount) for i in self.instalments), Decimal(0))
             if total != cents(self.value):
                 raise ValidationError("instalments", float(total),
-                                      f"add up to {total} but the contract's value is {cents(self.value)}")
+                                      f"add up to {total:.2f} but the contract's value is {cents(self.value):.2f}")
 
     def instalment(self, number: int) -> Instalment:
         """Instalment ``number`` (counted from 1); ValidationError if there is no such instalment."""
