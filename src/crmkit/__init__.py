@@ -30,7 +30,7 @@ _EXPORTS = {
          "Interaction", "Priority", "Resolution", "Satisfaction", "StageChange", "Step", "Ticket", "TicketStatus"),
         "crmkit.models",
     ),
-    **dict.fromkeys(("FieldSpec", "Profile", "SlaTarget", "StageSpec"), "crmkit.profiles.base"),
+    **dict.fromkeys(("DealStageSpec", "FieldSpec", "Profile", "SlaTarget", "StageSpec"), "crmkit.profiles.base"),
     "BusinessHours": "crmkit.profiles.hours",
 }
 
@@ -61,5 +61,5 @@ if TYPE_CHECKING:
         Address, Channel, Consent, Contact, Customer, CustomerKind, Direction, Event, Interaction, Priority,
         Resolution, Satisfaction, StageChange, Step, Ticket, TicketStatus,
     )
-    from .profiles.base import FieldSpec, Profile, SlaTarget, StageSpec
+    from .profiles.base import DealStageSpec, FieldSpec, Profile, SlaTarget, StageSpec
     from .profiles.hours import BusinessHours

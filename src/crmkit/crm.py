@@ -38,6 +38,8 @@ from .storage.url import parse_store_url
 
 if TYPE_CHECKING:
     from .services.campaigns import CampaignMemberService, CampaignService
+    from .services.contracts import ContractService
+    from .services.deals import DealService
     from .services.feedback import FeedbackService
     from .services.timeline import TimelineService
 
@@ -49,10 +51,11 @@ class CRM:
     """An open store with its profile. Use :func:`open` to get one.
 
     Services: ``customers`` (with contacts), ``interactions``, ``tickets``,
-    ``lifecycle``, ``feedback`` (with surveys), ``campaigns`` (with
-    ``campaign_members``), ``events`` and ``timeline`` (a customer's history
-    and time nodes). Group several calls into one atomic write with
-    ``with crm.transaction(): ...``.
+    ``lifecycle``, ``deals`` (the sales pipeline and lead conversion),
+    ``contracts`` (with payment plans), ``feedback`` (with surveys),
+    ``campaigns`` (with ``campaign_members``), ``events`` and ``timeline`` (a
+    customer's history and time nodes). Group several calls into one atomic
+    write with ``with crm.transaction(): ...``.
     """
 
     def __init__(self, storage: Storage, profile: Profile, pm: pluggy.PluginManager, *,
@@ -99,6 +102,20 @@ class CRM:
         from .services.campaigns import CampaignMemberService
 
         return CampaignMemberService(self)
+
+    @functools.cached_property
+    def deals(self) -> DealService:
+        """Sales opportunities: the pipeline, win, lose, reopen, and lead conversion."""
+        from .services.deals import DealService
+
+        return DealService(self)
+
+    @functools.cached_property
+    def contracts(self) -> ContractService:
+        """Contracts: sign, activate, terminate, expire, and their payment plans."""
+        from .services.contracts import ContractService
+
+        return ContractService(self)
 
     def __enter__(self) -> CRM:
         return self

@@ -42,8 +42,7 @@ def test_failed_export_leaves_no_file(cli, seeded, tmp_path, check):
 def test_export_all_csv_to_a_folder(cli, seeded, tmp_path, check):
     result = check.ok(cli("export", "all", "--format", "csv", "-o", str(tmp_path / "backup")))
     assert "3 tickets" in result.stderr
-    assert sorted(p.name for p in (tmp_path / "backup").iterdir()) == sorted(
-        f"{name}.csv" for name in RECORD_TYPES)
+    assert sorted(p.name for p in (tmp_path / "backup").iterdir()) == sorted(f"{name}.csv" for name in RECORD_TYPES)
     assert len(list(csv.DictReader((tmp_path / "backup" / "tickets.csv").open()))) == 3
 
 

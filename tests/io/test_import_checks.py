@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from crmkit.entities import RECORD_TYPES
-
 from crmkit.errors import ValidationError
 from crmkit.io.transfer import import_records
 
@@ -72,7 +71,7 @@ def test_a_json_object_that_is_not_an_all_export_says_what_it_holds(crm, tmp_pat
     reason = info.value.reason
     assert "several record types" not in reason
     assert "'totalSize', 'records'" in reason and "a list of records" in reason
-    assert f"{'/'.join(RECORD_TYPES)}" in reason
+    assert "/".join(RECORD_TYPES) in reason
 
 
 def test_an_all_export_read_as_one_type_still_says_import_it_as_all(crm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

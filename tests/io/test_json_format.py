@@ -8,7 +8,6 @@ import json
 import pytest
 
 from crmkit.entities import RECORD_TYPES
-
 from crmkit.errors import ValidationError
 from crmkit.io.base import ROW_ERROR
 from crmkit.io.json_format import (

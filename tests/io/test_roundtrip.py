@@ -103,4 +103,4 @@ def test_export_selects_with_where_sort_limit_and_reports_progress(populate, crm
     with pytest.raises(ValidationError):
         export_text(crm, "customers", "xlsx")
     with pytest.raises(ValidationError):
-        export_text(crm, "deals", "csv")
+        export_text(crm, "widgets", "csv")

@@ -8,15 +8,14 @@ import pytest
 
 import crmkit
 from crmkit import maintenance
-from crmkit.entities import ENTITIES
+from crmkit.entities import RECORD_TYPES
 
 
 @pytest.mark.parametrize("populated", ["memory", "tinydb"], indirect=True)
 def test_counts_per_collection_backend_and_profile(populated):
     info = maintenance.stats(populated)
     storage = populated.storage
-    assert info.collections == {name: storage.count(name)
-                                for name in ENTITIES}
+    assert info.collections == {name: storage.count(name) for name in RECORD_TYPES}
     assert info.collections["customers"] == 32  # 33 added, one deleted
     assert info.total == sum(info.collections.values())
     assert info.url == storage.url and info.profile == "generic"
@@ -36,11 +35,11 @@ def test_a_memory_store_has_no_size_on_disk(pm):
     with crmkit.open("memory://", pm=pm) as crm:
         info = maintenance.stats(crm)
     assert info.size_bytes is None and info.files == ()
-    assert info.collections == dict.fromkeys(ENTITIES, 0)
+    assert info.collections == dict.fromkeys(RECORD_TYPES, 0)
     assert info.profile == "generic"  # a new store's profile is the one it will be created with
 
 
 def test_collections_of_plugins_are_counted_too(pm):
     with crmkit.open("memory://", pm=pm) as crm:
-        crm.storage.insert("deals", [{"id": "D-1", "version": 1}])
-        assert maintenance.stats(crm).collections["deals"] == 1
+        crm.storage.insert("loyalty_cards", [{"id": "LC-1", "version": 1}])
+        assert maintenance.stats(crm).collections["loyalty_cards"] == 1

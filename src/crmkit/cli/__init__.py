@@ -60,6 +60,10 @@ BUILTIN_COMMANDS: dict[str, tuple[str, str]] = {
     "ticket": ("crmkit.cli.ticket:ticket", "Open, work on, resolve and rate tickets."),
     "lifecycle": ("crmkit.cli.lifecycle:lifecycle",
                   "Move customers through the lifecycle and see how they got where they are."),
+    "deal": ("crmkit.cli.deal:deal", "Track sales opportunities through the pipeline: add, move, win, lose."),
+    "lead": ("crmkit.cli.deal:lead", "Convert leads into deals."),
+    "contract": ("crmkit.cli.contract:contract",
+                 "Draft, sign and run contracts with payment plans; list overdue instalments."),
     "feedback": ("crmkit.cli.feedback:feedback",
                  "Record and list customer feedback: praise, complaints, suggestions, survey answers."),
     "survey": ("crmkit.cli.feedback:survey", "Record NPS and CSAT survey answers and report on them."),
@@ -73,7 +77,8 @@ BUILTIN_COMMANDS: dict[str, tuple[str, str]] = {
     "plugins": ("crmkit.cli.plugins:plugins",
                 "List the loaded plugins (built-ins included) and the hooks each implements."),
     "profiles": ("crmkit.cli.plugins:profiles",
-                 "Describe each installed profile: stages and allowed moves, ticket categories, SLA, custom fields."),
+                 "Describe each installed profile: stages and allowed moves, deal stages, ticket categories, SLA, "
+                 "custom fields."),
     "demo": ("crmkit.cli.demo:demo", "Build a store full of realistic sample data and show a few commands on it."),
 }
 

@@ -11,7 +11,7 @@ from ..profiles.base import Profile
 from ..registry import registry
 from .context import AppContext, pass_app
 from .options import format_option
-from .output import Block, Column, Lines, Table, render, render_record
+from .output import Block, Column, Fields, Lines, Table, render, render_record
 
 PLUGIN_COLUMNS: list[Column] = ["name", "version", "hooks", "builtin"]
 
@@ -27,7 +27,7 @@ def plugins(app: AppContext, fmt: str) -> None:
 @click.command("profiles")
 @pass_app
 def profiles(app: AppContext) -> None:
-    """Describe each installed profile: stages and allowed moves, ticket categories, SLA, custom fields."""
+    """Describe each installed profile: stages and allowed moves, deal stages, ticket categories, SLA, custom fields."""
     for number, profile in enumerate(registry(app.pm, "profile").values()):
         if number:
             click.echo("")
@@ -64,6 +64,13 @@ def _sections(profile: Profile) -> list[tuple[str, Block]]:
         ("Stages (in order)", Table(profile.stages, [
             "name", "kind", ("moves to", lambda s: ", ".join(profile.allowed_moves(s.name)) or "-"),
             ("first", lambda s: "*" if s.name == profile.initial_stage else ""),
+        ])),
+        ("Deal stages (pipeline order)", Table(profile.deal_stages, [
+            "name", "label", ("probability", lambda s: f"{s.probability}%"), "kind",
+        ])),
+        ("Deals and the lifecycle", Fields([
+            ("a won deal moves the customer to", profile.won_lifecycle_stage or "(no move)"),
+            ("converting a lead moves them to", profile.lead_conversion_stage or "(no move)"),
         ])),
         ("Ticket categories", Lines([", ".join(profile.ticket_categories)] if profile.ticket_categories else [])),
         ("SLA targets (hours)", Table(_sla_rows(profile), [

@@ -14,6 +14,8 @@ _EXPORTS = {
     **dict.fromkeys(("converter", "from_doc", "to_doc"), "crmkit.models.convert"),
     **dict.fromkeys(("Address", "Consent", "Contact", "Customer", "CustomerKind", "StageChange"),
                     "crmkit.models.customer"),
+    **dict.fromkeys(("Contract", "ContractStatus", "Instalment"), "crmkit.models.contract"),
+    **dict.fromkeys(("Deal", "DealStageChange", "DealStatus", "StagePeriod"), "crmkit.models.deal"),
     "Event": "crmkit.models.event",
     **dict.fromkeys(("Feedback", "FeedbackKind", "Scale", "Sentiment"), "crmkit.models.feedback"),
     **dict.fromkeys(("Campaign", "CampaignChannel", "CampaignMember", "CampaignStatus", "Response"),
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from .base import SENSITIVE, Record, StrEnum, utcnow
     from .convert import converter, from_doc, to_doc
     from .customer import Address, Consent, Contact, Customer, CustomerKind, StageChange
+    from .contract import Contract, ContractStatus, Instalment
+    from .deal import Deal, DealStageChange, DealStatus, StagePeriod
     from .event import Event
     from .feedback import Feedback, FeedbackKind, Scale, Sentiment
     from .campaign import Campaign, CampaignChannel, CampaignMember, CampaignStatus, Response

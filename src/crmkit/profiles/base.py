@@ -1,8 +1,8 @@
 """Profiles: what makes crmkit fit a trade, contributed as data through ``crmkit_profiles``.
 
 A profile names the lifecycle stages and the moves allowed between them, the
-ticket categories, the SLA targets per priority, and the custom fields that
-customers carry in ``Customer.fields``. The core reads these objects; it never
+ticket categories, the SLA targets per priority, the custom fields that
+customers carry in ``Customer.fields``, and the sales pipeline's deal stages. The core reads these objects; it never
 asks which profile is active.
 """
 
@@ -116,6 +116,51 @@ class StageSpec:
     description: str = ""
 
 
+#: What a deal stage means: the deal is still being worked, or it ended won or lost.
+DEAL_STAGE_KINDS = ("open", "won", "lost")
+
+
+def _check_probability(_inst: Any, _attr: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise ValidationError("probability", value, "must be a whole number from 0 to 100")
+
+
+def _check_deal_kind(_inst: Any, _attr: Any, value: Any) -> None:
+    if value not in DEAL_STAGE_KINDS:
+        raise ValidationError("kind", value, f"must be one of {', '.join(DEAL_STAGE_KINDS)}")
+
+
+@attrs.frozen(kw_only=True)
+class DealStageSpec:
+    """A stage of the sales pipeline.
+
+    ``probability`` (0-100) is the chance a deal in this stage is won: the
+    pipeline's weighted amount is amount x probability / 100. ``kind`` is
+    ``open`` while the deal is worked, ``won`` or ``lost`` once it ended; a
+    deal's status follows the kind of its stage.
+    """
+
+    name: str
+    label: str = ""
+    probability: int = attrs.field(default=0, validator=_check_probability)
+    kind: str = attrs.field(default="open", validator=_check_deal_kind)
+    description: str = ""
+
+
+#: The deal stages a profile gets when it names none (the generic profile's).
+DEFAULT_DEAL_STAGES = (
+    DealStageSpec(name="qualification", label="Qualification", probability=10,
+                  description="Checking need, budget, authority and timing."),
+    DealStageSpec(name="needs analysis", label="Needs analysis", probability=25,
+                  description="Working out what the customer needs."),
+    DealStageSpec(name="proposal", label="Proposal", probability=50, description="A quote or proposal was sent."),
+    DealStageSpec(name="negotiation", label="Negotiation", probability=75,
+                  description="Agreeing price and terms."),
+    DealStageSpec(name="won", label="Won", probability=100, kind="won", description="The customer said yes."),
+    DealStageSpec(name="lost", label="Lost", probability=0, kind="lost", description="The customer said no."),
+)
+
+
 @attrs.frozen(kw_only=True)
 class SlaTarget:
     """Hours allowed until the first response and until resolution.
@@ -151,6 +196,12 @@ class Profile:
     sla_level_field: str | None = None
     #: Share of a target's time used up after which an open ticket is "at risk".
     sla_at_risk: float = 0.75
+    #: The sales pipeline in order; a new deal starts in the first open stage.
+    deal_stages: tuple[DealStageSpec, ...] = DEFAULT_DEAL_STAGES
+    #: Lifecycle stage a customer moves to when one of their deals is won (None: no move).
+    won_lifecycle_stage: str | None = None
+    #: Lifecycle stage a lead moves to when converted into a deal (None: the stage stays).
+    lead_conversion_stage: str | None = None
 
     def __attrs_post_init__(self) -> None:
         names = self.stage_names
@@ -162,6 +213,18 @@ class Profile:
                     raise ValidationError("transitions", stage, f"is not a stage of profile {self.name}")
         if not 0 < self.sla_at_risk < 1:
             raise ValidationError("sla_at_risk", self.sla_at_risk, "must be between 0 and 1")
+        for field in ("won_lifecycle_stage", "lead_conversion_stage"):
+            value = getattr(self, field)
+            if value is not None and value not in names:
+                raise ValidationError(field, value, f"is not a stage of profile {self.name}")
+        deal_names = [_loose(stage.name) for stage in self.deal_stages]
+        if len(set(deal_names)) != len(deal_names):
+            raise ValidationError("deal_stages", [s.name for s in self.deal_stages],
+                                  f"profile {self.name} names a deal stage twice")
+        for kind in DEAL_STAGE_KINDS:
+            if not any(stage.kind == kind for stage in self.deal_stages):
+                raise ValidationError("deal_stages", [s.name for s in self.deal_stages],
+                                      f"profile {self.name} needs at least one {kind} deal stage")
 
     @property
     def stage_names(self) -> tuple[str, ...]:
@@ -176,6 +239,23 @@ class Profile:
 
     def allowed_moves(self, stage: str) -> tuple[str, ...]:
         return tuple(self.transitions.get(stage, ()))
+
+    @property
+    def deal_stage_names(self) -> tuple[str, ...]:
+        return tuple(stage.name for stage in self.deal_stages)
+
+    def deal_stage(self, name: str) -> DealStageSpec:
+        """The deal stage called ``name`` (case, spaces, dashes and underscores aside); ValidationError listing them."""
+        if isinstance(name, str):
+            wanted = _loose(name)
+            for stage in self.deal_stages:
+                if _loose(stage.name) == wanted:
+                    return stage
+        raise ValidationError("stage", name, f"must be one of {', '.join(self.deal_stage_names)}")
+
+    def deal_stages_of(self, kind: str) -> tuple[DealStageSpec, ...]:
+        """The deal stages of one kind (``open``, ``won`` or ``lost``), in pipeline order."""
+        return tuple(stage for stage in self.deal_stages if stage.kind == kind)
 
     def check_category(self, category: str | None) -> str | None:
         """Return the category as the profile spells it; ``ValidationError`` if unknown."""

@@ -37,6 +37,9 @@ GENERIC = Profile(
         "churned": ("lead", "opportunity", "customer"),
     },
     initial_stage="lead",
+    # Deal stages are the defaults: qualification, needs analysis, proposal, negotiation, won, lost.
+    won_lifecycle_stage="customer",
+    lead_conversion_stage="opportunity",
     open_fields=True,
     ticket_categories=("inquiry", "complaint", "service request", "after-sales", "feedback"),
     sla={

@@ -146,6 +146,8 @@ LOOKUP_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "customers": (("emails",), ("phones",), ("contacts", "email")),
     "interactions": (("customer_id",),),
     "tickets": (("customer_id",), ("status",)),
+    "deals": (("customer_id",), ("status",), ("stage",)),
+    "contracts": (("customer_id",), ("number",), ("deal_id",), ("status",)),
     "feedback": (("customer_id",), ("kind",)),
     "campaigns": (("status",),),
     "campaign_members": (("customer_id",), ("campaign_id",)),
