@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -35,6 +36,10 @@ from .storage.base import Storage
 from .storage.query import Compare
 from .storage.url import parse_store_url
 
+if TYPE_CHECKING:
+    from .services.orders import OrderService
+    from .services.tasks import TaskService
+
 #: (type, record id, customer id, changes, note) of an event about to be written.
 EventDraft = tuple[str, str, str | None, Mapping[str, Any], str | None]
 
@@ -43,7 +48,7 @@ class CRM:
     """An open store with its profile. Use :func:`open` to get one.
 
     Services: ``customers`` (with contacts), ``interactions``, ``tickets``,
-    ``lifecycle`` and ``events``. Group several calls into one atomic write
+    ``lifecycle``, ``orders`` (with purchase summaries), ``tasks`` and ``events``. Group several calls into one atomic write
     with ``with crm.transaction(): ...``.
     """
 
@@ -63,6 +68,20 @@ class CRM:
         self.tickets = TicketService(self)
         self.lifecycle = LifecycleService(self)
         self.events = EventService(self)
+
+    @functools.cached_property
+    def orders(self) -> OrderService:
+        """Orders: the transaction history and the purchase figures derived from it."""
+        from .services.orders import OrderService
+
+        return OrderService(self)
+
+    @functools.cached_property
+    def tasks(self) -> TaskService:
+        """Tasks and follow-ups, with due lists and the calendar export."""
+        from .services.tasks import TaskService
+
+        return TaskService(self)
 
     def __enter__(self) -> CRM:
         return self

@@ -38,7 +38,7 @@ import attrs
 from ..errors import ValidationError
 from ..models.base import parse_bool
 from ..entities import ENTITIES, by_prefix, link_columns
-from ..models import Customer, Event, Interaction, Record, StrEnum, Ticket
+from ..models import Customer, Event, Interaction, Order, Record, StrEnum, Task, Ticket
 from ..models.convert import parse_date, parse_datetime
 from ..services.base import build
 
@@ -57,6 +57,8 @@ ALIASES: dict[type, dict[str, str]] = {
     Customer: {"email": "emails", "phone": "phones", "tag": "tags", "city": "address.city"},
     Interaction: {"customer": "customer_id", "at": "occurred_at", "topic": "topics", "ticket": "ticket_id"},
     Ticket: {"customer": "customer_id"},
+    Order: {"customer": "customer_id", "date": "ordered_at", "amount": "total"},
+    Task: {"customer": "customer_id", "ticket": "ticket_id", "due": "due_at"},
 }
 #: Dict fields kept as one JSON cell: an event's changes are ``[old, new]`` pairs
 #: keyed by any field of any record type, far too many columns to be useful.

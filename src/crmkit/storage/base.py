@@ -146,5 +146,7 @@ LOOKUP_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "customers": (("emails",), ("phones",), ("contacts", "email")),
     "interactions": (("customer_id",),),
     "tickets": (("customer_id",), ("status",)),
+    "orders": (("customer_id",), ("number",), ("status",)),
+    "tasks": (("customer_id",), ("assignee",), ("status",)),
     "events": (("record_id",),),
 }
