@@ -165,9 +165,9 @@ def reopen(app: AppContext, task_id: str, note: str | None) -> None:
 def export(app: AppContext, fmt: str, output: Path | None, where: str | None, uid_domain: str) -> None:
     """Write tasks with a due time to a calendar file; tasks without one are left out."""
     if output is None:
-        count = app.crm.tasks.export_ics(click.get_binary_stream("stdout"), where, domain=uid_domain)
+        count = app.crm.tasks.export_ics(sys.stdout.buffer, where, domain=uid_domain)
+        sys.stdout.buffer.flush()
     else:
         with output.open("wb") as fp:
             count = app.crm.tasks.export_ics(fp, where, domain=uid_domain)
     click.echo(f"{count} events written", err=True)
-    sys.stdout.flush()

@@ -26,7 +26,7 @@ S = TaskStatus
 #: Fields ``update`` may change; the status changes through done, cancel and reopen.
 EDITABLE = frozenset({"title", "customer_id", "ticket_id", "assignee", "department", "due", "due_at", "priority",
                       "reminder", "reminder_minutes", "remind_at", "notes"})
-_DURATION = re.compile(r"(\d+)\s*(w|d|h|m|min)", re.IGNORECASE)
+_DURATION = re.compile(r"(\d+)\s*(min|w|d|h|m)", re.IGNORECASE)
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "min": "minutes"}
 
 
