@@ -108,4 +108,4 @@ def test_a_day_at_a_small_company(shop, open_store, check, cli):
     check.ok(cli("export", "all", "--format", "json", "-o", "restored-backup.json", db=restored))
     assert (shop.folder / "restored-backup.json").read_bytes() == (shop.folder / "backup.json").read_bytes()
     assert sorted(p.name for p in (shop.folder / "backup-csv").iterdir()) == [
-        "customers.csv", "events.csv", "interactions.csv", "tickets.csv"]
+        "customers.csv", "events.csv", "interactions.csv", "orders.csv", "tasks.csv", "tickets.csv"]

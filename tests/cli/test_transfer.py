@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from crmkit.entities import RECORD_TYPES
+
 CUSTOMERS_CSV = "name,emails,phones,tags\nAnn Lee,ann@example.com,+4722334455,vip; gold\nBob,bob@example.org,,\n"
 
 
@@ -41,7 +43,7 @@ def test_export_all_csv_to_a_folder(cli, seeded, tmp_path, check):
     result = check.ok(cli("export", "all", "--format", "csv", "-o", str(tmp_path / "backup")))
     assert "3 tickets" in result.stderr
     assert sorted(p.name for p in (tmp_path / "backup").iterdir()) == [
-        "customers.csv", "events.csv", "interactions.csv", "tickets.csv"]
+        "customers.csv", "events.csv", "interactions.csv", "orders.csv", "tasks.csv", "tickets.csv"]
     assert len(list(csv.DictReader((tmp_path / "backup" / "tickets.csv").open()))) == 3
 
 
@@ -216,5 +218,5 @@ def test_preset_for_another_file_is_refused(cli, tmp_path, store_path, check):
 def test_foreign_json_object_says_what_it_found(cli, tmp_path, store_path, check):
     (tmp_path / "Contacts.sobject-tree.json").write_text('{"records": [{"LastName": "Lee"}]}')
     error = check.failed(cli("import", "Contacts.sobject-tree.json", "--preset", "salesforce-contacts"), 1,
-                         "'records'", "a list of records", "customers/tickets/interactions/events")
+                         "'records'", "a list of records", "/".join(RECORD_TYPES))
     assert "several record types" not in error and not store_path.exists()

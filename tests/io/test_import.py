@@ -342,14 +342,15 @@ def test_all_dry_run_and_bad_rows_roll_everything_back(populate, crm, pm, tmp_pa
     target = crmkit.open("memory://", pm=pm)
     report = import_records(target, path, record_type="all", dry_run=True)
     assert report.created == sum(crm.stats().values()) and report.dry_run
-    assert target.stats() == {"customers": 0, "interactions": 0, "tickets": 0, "events": 0}
+    assert target.stats() == dict.fromkeys(target.stats(), 0) and "events" in target.stats()
     broken = json.loads(path.read_text())
     broken["tickets"][0]["priority"] = "whenever"
     path.write_text(json.dumps(broken, indent=2))
     with pytest.raises(ImportRowsError) as info:
         import_records(target, path, record_type="all")
     messages = [msg for _line, msg in info.value.problems]
-    # The bad ticket, and the interaction that points at it (tickets are imported before interactions).
-    assert len(messages) == 2 and "ticket_id: T-1 does not exist" in messages
+    # The bad ticket, and the interaction and the follow-up task that point at it (tickets come first).
+    assert len(messages) == 3 and "ticket_id: T-1 does not exist" in messages
+    assert "ticket_id: ticket T-1 does not exist" in messages
     assert any(msg.startswith("priority: must be one of") for msg in messages)
     assert target.stats()["customers"] == 0

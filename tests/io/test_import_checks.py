@@ -13,6 +13,7 @@ import pytest
 
 from crmkit.errors import ValidationError
 from crmkit.io.transfer import import_records
+from crmkit.entities import RECORD_TYPES
 
 
 def write(tmp_path: Path, text: str, name: str = "in.csv") -> Path:
@@ -70,7 +71,7 @@ def test_a_json_object_that_is_not_an_all_export_says_what_it_holds(crm, tmp_pat
     reason = info.value.reason
     assert "several record types" not in reason
     assert "'totalSize', 'records'" in reason and "a list of records" in reason
-    assert "customers/tickets/interactions/events" in reason
+    assert "/".join(RECORD_TYPES) in reason
 
 
 def test_an_all_export_read_as_one_type_still_says_import_it_as_all(crm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from crmkit.entities import RECORD_TYPES
 from crmkit.errors import ValidationError
 from crmkit.io.base import ROW_ERROR
 from crmkit.io.json_format import (
@@ -93,7 +94,7 @@ def test_json_reader_names_what_a_foreign_object_holds() -> None:
     with pytest.raises(ValidationError) as info:
         list(read_json(io.StringIO('{"records": [{"LastName": "Lee"}]}')))
     assert info.value.reason.startswith("holds one JSON object with the keys 'records', not records crmkit can read")
-    assert "a list of records" in info.value.reason and "customers/tickets/interactions/events keys" in info.value.reason
+    assert "a list of records" in info.value.reason and f"{'/'.join(RECORD_TYPES)} keys" in info.value.reason
     with pytest.raises(ValidationError, match="holds an empty JSON object"):
         list(read_json(io.StringIO("{}")))
     with pytest.raises(ValidationError, match="list of records of one type"):

@@ -8,6 +8,7 @@ import pytest
 
 import crmkit
 from crmkit import maintenance
+from crmkit.entities import ENTITIES
 
 
 @pytest.mark.parametrize("populated", ["memory", "tinydb"], indirect=True)
@@ -15,7 +16,7 @@ def test_counts_per_collection_backend_and_profile(populated):
     info = maintenance.stats(populated)
     storage = populated.storage
     assert info.collections == {name: storage.count(name)
-                                for name in ("customers", "tickets", "interactions", "events")}
+                                for name in ENTITIES}
     assert info.collections["customers"] == 32  # 33 added, one deleted
     assert info.total == sum(info.collections.values())
     assert info.url == storage.url and info.profile == "generic"
@@ -35,7 +36,7 @@ def test_a_memory_store_has_no_size_on_disk(pm):
     with crmkit.open("memory://", pm=pm) as crm:
         info = maintenance.stats(crm)
     assert info.size_bytes is None and info.files == ()
-    assert info.collections == {"customers": 0, "tickets": 0, "interactions": 0, "events": 0}
+    assert info.collections == dict.fromkeys(ENTITIES, 0)
     assert info.profile == "generic"  # a new store's profile is the one it will be created with
 
 

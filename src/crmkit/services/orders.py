@@ -88,7 +88,7 @@ class OrderService(Service[Order]):
         Customers and order numbers are checked for the whole batch at once.
         """
         with self.crm.transaction():
-            records = [row if isinstance(row, Order) else self.build(row) for row in rows]
+            records = [row if isinstance(row, Order) else self._build(row) for row in rows]
             self._check_customers(records)
             self._check_numbers(records)
             records = stamp_new(self.crm, records, keep_ids=keep_ids)
@@ -97,7 +97,17 @@ class OrderService(Service[Order]):
         return records
 
     def build(self, row: Mapping[str, Any]) -> Order:
-        """Validate input values into an Order (not stored); links are checked when it is written."""
+        """Validate input values into an Order (not stored), checking its customer and number against the store.
+
+        Importers call this per row, to report each bad row; :meth:`add_many`
+        checks a whole batch with one lookup instead.
+        """
+        order = self._build(row)
+        self._check_customers([order])
+        self._check_numbers([order])
+        return order
+
+    def _build(self, row: Mapping[str, Any]) -> Order:
         values = dict(row)
         now = self.crm.now()
         if values.get("customer_id") in (None, ""):
@@ -137,7 +147,7 @@ class OrderService(Service[Order]):
                 merged.pop("ordered_at")
                 changes["at"] = changes.pop("ordered_at")
             merged.update(changes)
-            new = attrs.evolve(self.build(merged), id=old.id, created_at=old.created_at,
+            new = attrs.evolve(self._build(merged), id=old.id, created_at=old.created_at,
                                updated_at=old.updated_at, version=old.version)
             if new.number and new.number != old.number:
                 self._check_numbers([new])

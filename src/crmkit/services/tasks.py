@@ -100,14 +100,21 @@ class TaskService(Service[Task]):
         Links to customers, tickets and interactions are checked for the whole batch at once.
         """
         with self.crm.transaction():
-            records = [row if isinstance(row, Task) else self.build(row) for row in rows]
+            records = [row if isinstance(row, Task) else self._build(row) for row in rows]
             records = stamp_new(self.crm, self._linked(records), keep_ids=keep_ids)
             insert_records(self.crm, self.kind, self.collection, records, "task.created",
                            customer_of=lambda r: r.customer_id)
         return records
 
     def build(self, row: Mapping[str, Any]) -> Task:
-        """Validate input values into a Task (not stored); links are checked when it is written."""
+        """Validate input values into a Task (not stored), checking its links and filling in the customer.
+
+        Importers call this per row, to report each bad row; :meth:`add_many`
+        checks a whole batch with one lookup per linked type instead.
+        """
+        return self._linked([self._build(row)])[0]
+
+    def _build(self, row: Mapping[str, Any]) -> Task:
         values = dict(row)
         now = self.crm.now()
         due = values.pop("due", None)
@@ -145,7 +152,7 @@ class TaskService(Service[Task]):
             if "ticket_id" in changes and "customer_id" not in changes and changes["ticket_id"]:
                 merged["customer_id"] = None  # taken from the new ticket
             merged.update(changes)
-            built = self.build(merged)
+            built = self._build(merged)
             new = attrs.evolve(self._linked([built])[0], id=old.id, created_at=old.created_at,
                                updated_at=old.updated_at, version=old.version)
             return self._save(old, new, "task.updated", expected_version=expected_version)
