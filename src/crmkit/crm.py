@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from .services.contracts import ContractService
     from .services.deals import DealService
     from .services.feedback import FeedbackService
+    from .services.orders import OrderService
+    from .services.tasks import TaskService
     from .services.timeline import TimelineService
 
 #: (type, record id, customer id, changes, note[, effective_at]) of an event about to be written.
@@ -52,10 +54,11 @@ class CRM:
 
     Services: ``customers`` (with contacts), ``interactions``, ``tickets``,
     ``lifecycle``, ``deals`` (the sales pipeline and lead conversion),
-    ``contracts`` (with payment plans), ``feedback`` (with surveys),
-    ``campaigns`` (with ``campaign_members``), ``events`` and ``timeline`` (a
-    customer's history and time nodes). Group several calls into one atomic
-    write with ``with crm.transaction(): ...``.
+    ``contracts`` (with payment plans), ``orders`` (with purchase summaries),
+    ``tasks``, ``feedback`` (with surveys), ``campaigns`` (with
+    ``campaign_members``), ``events`` and ``timeline`` (a customer's history
+    and time nodes). Group several calls into one atomic write with
+    ``with crm.transaction(): ...``.
     """
 
     def __init__(self, storage: Storage, profile: Profile, pm: pluggy.PluginManager, *,
@@ -116,6 +119,20 @@ class CRM:
         from .services.contracts import ContractService
 
         return ContractService(self)
+
+    @functools.cached_property
+    def orders(self) -> OrderService:
+        """Orders: the transaction history and the purchase figures derived from it."""
+        from .services.orders import OrderService
+
+        return OrderService(self)
+
+    @functools.cached_property
+    def tasks(self) -> TaskService:
+        """Tasks and follow-ups, with due lists and the calendar export."""
+        from .services.tasks import TaskService
+
+        return TaskService(self)
 
     def __enter__(self) -> CRM:
         return self

@@ -89,6 +89,9 @@ class Entity:
         return getattr(crm, self.name)
 
 
+#: Orders that count as purchases (not returned or cancelled).
+PURCHASED = "status in (placed, paid, shipped)"
+
 _ENTITIES = (
     Entity(name="customers", kind="customer", model_path="crmkit.models.customer:Customer",
            created_event="customer.created", bulk_add="add_many", owner=None, readable_key=("emails", "email"),
@@ -116,6 +119,19 @@ _ENTITIES = (
            service_filled=frozenset({"customer_id", "value", "currency"}),
            title_fields=("number", "title", "status", "value"),
            nodes=(TimeNode(name="contract_signed", field="signed_on"),)),
+    Entity(name="orders", kind="order", model_path="crmkit.models.order:Order", created_event="order.placed",
+           bulk_add="add_many", references={"customer_id": "customers"}, readable_key=("number", "number"),
+           import_editable=frozenset({"number", "ordered_at", "items", "total", "currency", "channel", "notes"}),
+           service_filled=frozenset({"customer_id", "ordered_at", "total"}), time_field="ordered_at",
+           title_fields=("number", "total", "currency", "status"),
+           nodes=(TimeNode(name="first_purchase", where=PURCHASED),
+                  TimeNode(name="repeat_purchase", pick="second", where=PURCHASED))),
+    Entity(name="tasks", kind="task", model_path="crmkit.models.task:Task", created_event="task.created",
+           bulk_add="add_many",
+           references={"customer_id": "customers", "ticket_id": "tickets", "interaction_id": "interactions"},
+           import_editable=frozenset({"title", "customer_id", "ticket_id", "assignee", "department", "due_at",
+                                      "priority", "reminder_minutes", "remind_at", "notes"}),
+           title_fields=("title", "status", "due_at")),
     Entity(name="feedback", kind="feedback", model_path="crmkit.models.feedback:Feedback",
            created_event="feedback.received", bulk_add="add_many",
            references={"customer_id": "customers", "ticket_id": "tickets"},

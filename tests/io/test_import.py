@@ -350,7 +350,8 @@ def test_all_dry_run_and_bad_rows_roll_everything_back(populate, crm, pm, tmp_pa
     with pytest.raises(ImportRowsError) as info:
         import_records(target, path, record_type="all")
     messages = [msg for _line, msg in info.value.problems]
-    # The bad ticket, and the interaction that points at it (tickets are imported before interactions).
-    assert len(messages) == 2 and "ticket_id: T-1 does not exist" in messages
+    # The bad ticket, and the interaction and the follow-up task that point at it (tickets come first).
+    assert len(messages) == 3 and "ticket_id: T-1 does not exist" in messages
+    assert "ticket_id: ticket T-1 does not exist" in messages
     assert any(msg.startswith("priority: must be one of") for msg in messages)
     assert target.stats()["customers"] == 0

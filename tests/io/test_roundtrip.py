@@ -81,8 +81,8 @@ def test_export_all_to_dir_and_restore_from_the_files(populate, crm, open_tinydb
     assert counts == crm.stats()
     assert sorted(p.name for p in (tmp_path / "backup").iterdir()) == sorted(f"{t}.csv" for t in RECORD_TYPES)
     target = open_tinydb()
-    # Tickets before interactions: an interaction may point at a ticket.
-    for record_type in ("customers", "tickets", "interactions", "events"):
+    # In dependence order (tickets before interactions: an interaction may point at a ticket).
+    for record_type in RECORD_TYPES:
         import_records(target, tmp_path / "backup" / f"{record_type}.csv", record_type=record_type)
     assert target.stats() == crm.stats()
     again = export_all_to_dir(target, tmp_path / "again")

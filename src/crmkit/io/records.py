@@ -38,7 +38,7 @@ import attrs
 from ..errors import ValidationError
 from ..models.base import parse_bool
 from ..entities import ENTITIES, by_prefix, link_columns
-from ..models import Contract, Customer, Deal, Event, Interaction, Record, StrEnum, Ticket
+from ..models import Contract, Customer, Deal, Event, Interaction, Order, Record, StrEnum, Task, Ticket
 from ..models.convert import parse_date, parse_datetime
 from ..services.base import build
 
@@ -59,6 +59,8 @@ ALIASES: dict[type, dict[str, str]] = {
     Ticket: {"customer": "customer_id"},
     Deal: {"customer": "customer_id", "product": "products", "expected_close": "expected_close_on"},
     Contract: {"customer": "customer_id", "deal": "deal_id"},
+    Order: {"customer": "customer_id", "date": "ordered_at", "amount": "total"},
+    Task: {"customer": "customer_id", "ticket": "ticket_id", "due": "due_at"},
 }
 #: Dict fields kept as one JSON cell: an event's changes are ``[old, new]`` pairs
 #: keyed by any field of any record type, far too many columns to be useful.

@@ -23,6 +23,8 @@ _EXPORTS = {
     **dict.fromkeys(("Channel", "Direction", "Interaction"), "crmkit.models.interaction"),
     **dict.fromkeys(("Priority", "Resolution", "Satisfaction", "Step", "Ticket", "TicketStatus"),
                     "crmkit.models.ticket"),
+    **dict.fromkeys(("Order", "OrderChannel", "OrderItem", "OrderStatus"), "crmkit.models.order"),
+    **dict.fromkeys(("Task", "TaskStatus"), "crmkit.models.task"),
 }
 
 __all__ = sorted(_EXPORTS)
@@ -52,3 +54,5 @@ if TYPE_CHECKING:
     from .campaign import Campaign, CampaignChannel, CampaignMember, CampaignStatus, Response
     from .interaction import Channel, Direction, Interaction
     from .ticket import Priority, Resolution, Satisfaction, Step, Ticket, TicketStatus
+    from .order import Order, OrderChannel, OrderItem, OrderStatus
+    from .task import Task, TaskStatus

@@ -11,6 +11,7 @@ from ..errors import ValidationError
 from ..models import Direction, Interaction
 from .base import Service, build, insert_records, save_record, stamp_new
 from .normalize import parse_day, parse_when
+from .tasks import follow_up_task
 
 
 class InteractionService(Service[Interaction]):
@@ -29,15 +30,24 @@ class InteractionService(Service[Interaction]):
         return self.log_many([{"customer_id": customer_id, "channel": channel, "summary": summary, **values}])[0]
 
     def log_many(self, rows: Iterable[Mapping[str, Any]], *, keep_ids: bool = False) -> list[Interaction]:
-        """Record many interactions in one transaction; rows may be Interactions made by :meth:`build`."""
+        """Record many interactions in one transaction; rows may be Interactions made by :meth:`build`.
+
+        An interaction with ``follow_up_on`` gets a task due at the end of that
+        day (see :func:`crmkit.services.tasks.follow_up_task`), unless it is
+        restored with its id (``keep_ids``), which brings its tasks along.
+        """
         with self.crm.transaction():
-            records = [row if isinstance(row, Interaction) else self.build(row) for row in rows]
-            records = stamp_new(self.crm, records, keep_ids=keep_ids)
+            built = [row if isinstance(row, Interaction) else self.build(row) for row in rows]
+            records = stamp_new(self.crm, built, keep_ids=keep_ids)
             insert_records(self.crm, "interaction", self.collection, records, "interaction.logged",
                            customer_of=lambda r: r.customer_id)
             for record in records:
                 if record.ticket_id and record.direction is Direction.OUTBOUND:
                     self.crm.tickets.note_response(record.ticket_id, record.occurred_at)
+            # A follow-up date makes a task, for interactions new to crmkit only: those
+            # restored with their ids (an export coming back) bring their own tasks.
+            self.crm.tasks.add_many([follow_up_task(new, self.crm.actor) for old, new in zip(built, records)
+                                     if new.follow_up_on and not (keep_ids and old.id)])
         return records
 
     def build(self, row: Mapping[str, Any]) -> Interaction:

@@ -151,5 +151,7 @@ LOOKUP_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "feedback": (("customer_id",), ("kind",)),
     "campaigns": (("status",),),
     "campaign_members": (("customer_id",), ("campaign_id",)),
+    "orders": (("customer_id",), ("number",), ("status",)),
+    "tasks": (("customer_id",), ("assignee",), ("status",)),
     "events": (("record_id",),),
 }
