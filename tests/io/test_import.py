@@ -355,3 +355,34 @@ def test_all_dry_run_and_bad_rows_roll_everything_back(populate, crm, pm, tmp_pa
     assert "ticket_id: ticket T-1 does not exist" in messages
     assert any(msg.startswith("priority: must be one of") for msg in messages)
     assert target.stats()["customers"] == 0
+
+
+def test_readable_key_columns_relink_records_whose_ids_differ(tmp_path):
+    import crmkit
+    from crmkit.plugins import make_plugin_manager
+
+    def store(name):
+        return crmkit.open(tmp_path / f"{name}.json", pm=make_plugin_manager(entrypoints=False), actor="tester")
+
+    source, target = store("source"), store("target")
+    ann = source.customers.add("Ann Lee", emails=["ann@example.com"])
+    order = source.orders.add(ann.id, total=10, currency="EUR", number="W-77")
+    source.feedback.add(ann.id, "complaint", "Broken", order_id=order.id)
+    out = io.StringIO()
+    export_records(source, "feedback", out, format="csv")
+    row = next(csv.DictReader(io.StringIO(out.getvalue())))
+    assert (row["order_id"], row["order_number"], row["customer_email"]) == (order.id, "W-77", "ann@example.com")
+    # The target store holds the same people and orders under other ids.
+    target.customers.add("Someone Else")
+    twin = target.customers.add("Ann Lee", emails=["ann@example.com"])
+    target.orders.add(twin.id, total=5, currency="EUR", number="W-1")
+    copy = target.orders.add(twin.id, total=10, currency="EUR", number="W-77")
+    text = out.getvalue().replace(f"{order.id},", "O-999,").replace(f"{ann.id},", "C-999,")
+    report = import_records(target, io.StringIO(text), record_type="feedback", format="csv")
+    assert report.created == 1
+    linked = target.feedback.find()[0]
+    assert (linked.order_id, linked.customer_id) == (copy.id, twin.id)
+    bad = text.replace("W-77", "W-404")
+    with pytest.raises(ImportRowsError) as err:
+        import_records(target, io.StringIO(bad.replace("F-1,", "F-2,")), record_type="feedback", format="csv")
+    assert "order_number: matches no order" in err.value.problems[0][1]

@@ -14,7 +14,6 @@ import pytest
 from crmkit.entities import RECORD_TYPES
 from crmkit.errors import ValidationError
 from crmkit.io.transfer import import_records
-from crmkit.entities import RECORD_TYPES
 
 
 def write(tmp_path: Path, text: str, name: str = "in.csv") -> Path:

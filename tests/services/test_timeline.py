@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pytest
 
+import crmkit
+
 from crmkit.errors import ValidationError
 
 
@@ -110,3 +112,48 @@ def test_overview_has_the_latest_timeline(crm, ann):
     crm.tickets.open(ann.id, "Broken")
     overview = crm.customers.overview(ann.id, timeline=1)
     assert [e.type for e in overview.timeline] == ["ticket.opened"]
+
+
+def test_sales_and_service_records_mark_their_nodes(crm, ann, clock):
+    start = clock.now
+    conversion = crm.deals.convert_lead(ann.id, "Sofa set", amount=2400, currency="EUR")
+    deal = conversion.deal
+    clock.advance(days=2)
+    contract = crm.contracts.add(ann.id, deal_id=deal.id, value=2400, currency="EUR",
+                                 starts_on="2026-03-10", ends_on="2027-03-09")
+    crm.contracts.sign(contract.id, "2026-03-04")
+    crm.orders.add(ann.id, total=100, currency="EUR", at="2026-03-01T12:00Z")
+    cancelled = crm.orders.add(ann.id, total=50, currency="EUR", at="2026-03-02T12:00Z")
+    crm.orders.cancel(cancelled.id)
+    crm.orders.add(ann.id, total=70, currency="EUR", at="2026-03-03T12:00Z")
+    crm.feedback.survey(ann.id, nps=9, at="2026-03-03T13:00Z")
+    crm.feedback.survey(ann.id, nps=6)
+    nodes = crm.timeline.time_nodes(ann.id)
+    assert nodes["first_deal"] == deal.opened_at == start
+    assert nodes["contract_signed"].isoformat() == "2026-03-04T00:00:00+00:00"
+    assert nodes["first_purchase"].isoformat() == "2026-03-01T12:00:00+00:00"
+    # the cancelled order is not a purchase: the repeat is the third order
+    assert nodes["repeat_purchase"].isoformat() == "2026-03-03T12:00:00+00:00"
+    assert nodes["last_survey"] == clock.now
+    assert crm.timeline.durations("first_purchase", "repeat_purchase").days == [(ann.id, 2.0)]
+    kinds = {e.kind for e in crm.timeline.for_customer(ann.id)}
+    assert {"deal", "contract", "order", "feedback", "customer"} <= kinds
+
+
+def test_links_to_deals_and_orders_are_checked_and_filterable(crm, ann):
+    bob = crm.customers.add("Bob Stone")
+    deal = crm.deals.add(ann.id, "Chairs", amount=900, currency="EUR")
+    task = crm.tasks.add("Send the quote", deal_id=deal.id.split("-")[1])
+    assert (task.deal_id, task.customer_id) == (deal.id, ann.id)
+    assert [t.id for t in crm.tasks.find(f"deal={deal.id.split('-')[1]}")] == [task.id]
+    with pytest.raises(ValidationError) as err:
+        crm.tasks.add("Wrong customer", customer_id=bob.id, deal_id=deal.id)
+    assert err.value.field == "deal_id"
+    order = crm.orders.add(ann.id, total=10, currency="EUR")
+    note = crm.feedback.add(ann.id, "complaint", "Arrived broken", order_id=order.id)
+    assert note.order_id == order.id and crm.feedback.find(order=order.id.split("-")[1])[0].id == note.id
+    with pytest.raises(ValidationError) as err:
+        crm.feedback.add(bob.id, "praise", "Nice", order_id=order.id)
+    assert err.value.field == "order_id"
+    with pytest.raises(crmkit.Conflict):
+        crm.orders.delete(order.id)

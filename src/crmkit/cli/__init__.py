@@ -73,7 +73,7 @@ BUILTIN_COMMANDS: dict[str, tuple[str, str]] = {
               "Record orders, follow them through payment and shipping, and see what customers bought."),
     "task": ("crmkit.cli.task:task", "Add, list, complete and export tasks and follow-ups."),
     "export": ("crmkit.cli.transfer:export",
-               "Write records to a file: customers, interactions, tickets, events or all of them."),
+               "Write records to a file: one record type (customers, deals, orders, events ...) or all of them."),
     "import": ("crmkit.cli.transfer:import_", "Import records from a file (- reads stdin)."),
     "db": ("crmkit.cli.db:db",
            "Look after the store: copy it to another backend, check it, back it up and restore it."),
@@ -132,7 +132,7 @@ def build_cli(pm: PluginManager) -> click.Group:
     @click.pass_context
     def root(ctx: click.Context, db: str | None, profile: str | None, user: str | None,
              region: str | None) -> None:
-        """crmkit: customers, interactions, tickets and the customer lifecycle.
+        """crmkit: customers and everything that happens with them, from first contact to churn.
 
         Start with `crmkit init` in a folder, or try `crmkit demo`.
         """

@@ -48,6 +48,7 @@ def feedback() -> None:
               help="Default: positive for praise, negative for a complaint, none for a suggestion.")
 @click.option("--channel", metavar="CHANNEL", help=CHANNEL_HELP)
 @click.option("--ticket", "ticket_id", metavar="T-ID", help="A ticket of the same customer this is about.")
+@click.option("--order", "order_id", metavar="O-ID", help="An order of the same customer this is about.")
 @click.option("--open-ticket", is_flag=True, help="Complaints: also open a ticket for it and link it.")
 @click.option("--subject", help="With --open-ticket: the ticket's subject (default: the text's first line).")
 @click.option("--priority", metavar="PRIORITY",

@@ -33,6 +33,7 @@ def _task_options(func: Any) -> Any:
     for decorator in reversed((
         click.option("--customer", "customer_id", metavar="ID", help="The customer it is about."),
         click.option("--ticket", "ticket_id", metavar="T-ID", help="A ticket of that customer (sets the customer)."),
+        click.option("--deal", "deal_id", metavar="D-ID", help="A deal of that customer (sets the customer)."),
         click.option("--department"),
         click.option("--due", metavar="WHEN", help=DUE_HELP),
         click.option("--priority", metavar="PRIORITY", help=f"One of: {PRIORITIES} (default normal)."),

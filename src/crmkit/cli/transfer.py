@@ -72,7 +72,7 @@ def _count_lines(path: Path) -> int:
 @pass_app
 def export(app: AppContext, record_type: str, fmt: str, output: str, where: str | None, sort: str | None,
            limit: int | None, reveal_sensitive: bool) -> None:
-    """Write records to a file: customers, interactions, tickets, events or all of them."""
+    """Write records to a file: one record type (customers, deals, orders, events ...) or all of them."""
     from ..io import (
         transfer,  # imported on use: only these two commands need the io layer
     )

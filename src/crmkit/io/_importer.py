@@ -17,10 +17,11 @@ from typing import Any
 
 import attrs
 
-from ..entities import ENTITIES
+from ..entities import ENTITIES, link_columns
 from ..errors import Conflict, CrmkitError, ImportRowsError, NotFound, ValidationError
 from ..models import Customer, Event, from_doc, to_doc
 from ..services.base import BOOKKEEPING, build, normalize_id
+from ..storage.query import Compare
 from ..services.normalize import normalize_email, normalize_phone
 from .base import ROW_ERROR, ImportPreset
 from .presets import fallback_name, map_row
@@ -185,6 +186,7 @@ class _TypeImport:
             raise ValidationError("row", None, row[ROW_ERROR])
         mapped = self._mapped(line, row)
         values = unflatten(mapped, self.model)
+        self._resolve_links(values)
         record_id = self._record_id(values, line)
         if self.type == "events":
             return self._plan_event(values, record_id)
@@ -387,6 +389,24 @@ class _TypeImport:
             raise Conflict(record_id, "already exists in the event log")
         self._require(values)
         return to_doc(build(Event, values))
+
+    def _resolve_links(self, values: dict[str, Any]) -> None:
+        """Fill a reference from its readable-key column (``order_number`` for ``order_id``) when the id is
+        missing or names no record here; customer references are :meth:`_customer_ref`'s."""
+        for field, (column, target, key) in link_columns(self.type).items():
+            if target == "customers" or column not in values:
+                continue
+            readable = str(values.pop(column) or "").strip()
+            given = values.get(field)
+            if not readable or (given not in (None, "") and self.crm.storage.get(target, str(given)) is not None):
+                continue
+            found = self.crm.storage.scan(target, Compare((key,), "=", readable), (), 2)
+            kind = ENTITIES[target].kind
+            if not found:
+                raise ValidationError(column, readable, f"matches no {kind}")
+            if len(found) > 1:
+                raise ValidationError(column, readable, f"matches several {kind}s")
+            values[field] = found[0]["id"]
 
     def _customer_ref(self, values: dict[str, Any], *, required: bool) -> str | None:
         """The customer a row refers to: ``customer_id`` if it exists, else the one with ``customer_email``."""

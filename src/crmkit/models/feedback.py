@@ -82,6 +82,7 @@ class Feedback(Record):
     text: str | None = attrs.field(default=None, converter=optional_text)
     channel: Channel | None = attrs.field(default=None, converter=optional_enum_converter(Channel, "channel"))
     ticket_id: str | None = attrs.field(default=None, validator=attrs.validators.optional(record_id("T")))
+    order_id: str | None = attrs.field(default=None, validator=attrs.validators.optional(record_id("O")))
     received_at: datetime = attrs.field(validator=aware("received_at"))
 
     def __attrs_post_init__(self) -> None:

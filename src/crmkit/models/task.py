@@ -43,6 +43,7 @@ class Task(Record):
     title: str = attrs.field(validator=required_text("title"))
     customer_id: str | None = attrs.field(default=None, converter=optional_text, validator=_optional("C"))
     ticket_id: str | None = attrs.field(default=None, converter=optional_text, validator=_optional("T"))
+    deal_id: str | None = attrs.field(default=None, converter=optional_text, validator=_optional("D"))
     assignee: str | None = attrs.field(default=None, converter=optional_text)
     department: str | None = attrs.field(default=None, converter=optional_text)
     due_at: datetime | None = attrs.field(default=None, validator=aware("due_at"))

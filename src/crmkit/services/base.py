@@ -222,7 +222,7 @@ def resolve_model_path(model: type, path: tuple[str, ...], crm: Any) -> tuple[tu
             return path, _custom_field_coercer(crm, path[depth], key)
         if depth != len(path) - 1:
             raise ValidationError("where", shown, f"{part!r} has no sub-fields")
-        prefix = getattr(current, "PREFIX", None) if part == "id" else _REFERENCES.get(part)
+        prefix = getattr(current, "PREFIX", None) if part == "id" else _reference_prefix(part)
         if prefix:
             return path, lambda v: _loose_id(prefix, v)
         return path, _coercer_for(inner, shown, crm)
@@ -230,7 +230,18 @@ def resolve_model_path(model: type, path: tuple[str, ...], crm: Any) -> tuple[tu
 
 
 #: Fields that hold the id of another record, by the prefix of that record's ids.
-_REFERENCES = {"customer_id": "C", "ticket_id": "T"}
+_REFERENCES: dict[str, str] = {}
+
+
+def _reference_prefix(field: str) -> str | None:
+    """The id prefix of the record a reference field names (``deal_id`` -> ``D``), from crmkit.entities."""
+    if not _REFERENCES:
+        from ..entities import ENTITIES
+
+        for entity in ENTITIES.values():
+            for name, target in entity.references.items():
+                _REFERENCES[name] = ENTITIES[target].model.PREFIX
+    return _REFERENCES.get(field)
 
 
 def _loose_id(prefix: str, value: Any) -> Any:

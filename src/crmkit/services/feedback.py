@@ -18,7 +18,7 @@ from .references import check_reference
 #: Sentiment a kind of feedback gets when none is given (survey answers take theirs from the score).
 DEFAULT_SENTIMENT = {FeedbackKind.PRAISE: Sentiment.POSITIVE, FeedbackKind.COMPLAINT: Sentiment.NEGATIVE}
 #: What ``update`` may change; the customer and the creation stamps stay.
-EDITABLE = frozenset({"kind", "sentiment", "score", "text", "channel", "ticket_id", "received_at", "at"})
+EDITABLE = frozenset({"kind", "sentiment", "score", "text", "channel", "ticket_id", "order_id", "received_at", "at"})
 #: What ``add`` passes on to ``tickets.open`` when a complaint opens a ticket.
 TICKET_OPTIONS = frozenset({"subject", "priority", "category", "assignee", "department"})
 #: Periods a report can be grouped by, and how a stored time (``2026-03-02T09:00:00Z``) names its period.
@@ -73,7 +73,7 @@ class FeedbackService(Service[Feedback]):
     model = Feedback
     collection = "feedback"
     kind = "feedback"
-    aliases = {"customer": "customer_id", "ticket": "ticket_id", "at": "received_at"}
+    aliases = {"customer": "customer_id", "ticket": "ticket_id", "order": "order_id", "at": "received_at"}
 
     # -- recording -------------------------------------------------------------------
 
@@ -158,6 +158,8 @@ class FeedbackService(Service[Feedback]):
             raise ValidationError("customer_id", row.get("customer_id"), "is required")
         values["ticket_id"] = check_reference(self.crm, "ticket_id", "tickets", values.get("ticket_id"),
                                               customer_id=values["customer_id"])
+        values["order_id"] = check_reference(self.crm, "order_id", "orders", values.get("order_id"),
+                                             customer_id=values["customer_id"])
         at = values.pop("at", None) or values.get("received_at") or now
         values["received_at"] = parse_when(at, now, "at")
         if values["received_at"] > now + CLOCK_SKEW:

@@ -24,7 +24,7 @@ from .normalize import CLOCK_SKEW, parse_day, parse_when
 
 S = TaskStatus
 #: Fields ``update`` may change; the status changes through done, cancel and reopen.
-EDITABLE = frozenset({"title", "customer_id", "ticket_id", "assignee", "department", "due", "due_at", "priority",
+EDITABLE = frozenset({"title", "customer_id", "ticket_id", "deal_id", "assignee", "department", "due", "due_at", "priority",
                       "reminder", "reminder_minutes", "remind_at", "notes"})
 _DURATION = re.compile(r"(\d+)\s*(min|w|d|h|m)", re.IGNORECASE)
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "min": "minutes"}
@@ -77,7 +77,7 @@ class TaskService(Service[Task]):
     model = Task
     collection = "tasks"
     kind = "task"
-    aliases = {"customer": "customer_id", "ticket": "ticket_id", "interaction": "interaction_id", "due": "due_at"}
+    aliases = {"customer": "customer_id", "ticket": "ticket_id", "deal": "deal_id", "interaction": "interaction_id", "due": "due_at"}
 
     # -- creating ------------------------------------------------------------------
 
@@ -128,7 +128,7 @@ class TaskService(Service[Task]):
         for field in ("remind_at", "done_at", "cancelled_at"):
             if values.get(field) not in (None, ""):
                 values[field] = parse_when(values[field], now, field)
-        for field, prefix in (("customer_id", "C"), ("ticket_id", "T"), ("interaction_id", "I")):
+        for field, prefix in (("customer_id", "C"), ("ticket_id", "T"), ("deal_id", "D"), ("interaction_id", "I")):
             if values.get(field) not in (None, ""):
                 values[field] = normalize_id(prefix, values[field], field)
         status = values.get("status")
@@ -149,8 +149,8 @@ class TaskService(Service[Task]):
             merged = {k: getattr(old, k) for k in attrs.fields_dict(Task) if k not in BOOKKEEPING}
             if {"reminder", "reminder_minutes", "remind_at"} & set(changes):
                 merged.update(reminder_minutes=None, remind_at=None)
-            if "ticket_id" in changes and "customer_id" not in changes and changes["ticket_id"]:
-                merged["customer_id"] = None  # taken from the new ticket
+            if "customer_id" not in changes and (changes.get("ticket_id") or changes.get("deal_id")):
+                merged["customer_id"] = None  # taken from the new ticket or deal
             merged.update(changes)
             built = self._build(merged)
             new = attrs.evolve(self._linked([built])[0], id=old.id, created_at=old.created_at,
@@ -237,13 +237,14 @@ class TaskService(Service[Task]):
     def _linked(self, records: Sequence[Task]) -> list[Task]:
         """Check every link of a batch with one lookup per linked type; fill the customer from ticket or interaction."""
         tickets = self._docs("tickets", [r.ticket_id for r in records])
+        deals = self._docs("deals", [r.deal_id for r in records])
         interactions = self._docs("interactions", [r.interaction_id for r in records])
         customers = self._docs("customers", [r.customer_id for r in records])
         result = []
         for record in records:
             owner = record.customer_id
-            for field, docs, target in (("ticket_id", tickets, "ticket"), ("interaction_id", interactions,
-                                                                            "interaction")):
+            for field, docs, target in (("ticket_id", tickets, "ticket"), ("deal_id", deals, "deal"),
+                                        ("interaction_id", interactions, "interaction")):
                 linked = getattr(record, field)
                 if linked is None:
                     continue
