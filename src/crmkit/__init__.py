@@ -32,6 +32,7 @@ _EXPORTS = {
     ),
     **dict.fromkeys(("DealStageSpec", "FieldSpec", "Profile", "SlaTarget", "StageSpec"), "crmkit.profiles.base"),
     "BusinessHours": "crmkit.profiles.hours",
+    "Section": "crmkit.views",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -63,3 +64,4 @@ if TYPE_CHECKING:
     )
     from .profiles.base import DealStageSpec, FieldSpec, Profile, SlaTarget, StageSpec
     from .profiles.hours import BusinessHours
+    from .views import Section

@@ -11,6 +11,7 @@ arguments and return a list of spec objects; crmkit calls each
 implementation once, collects every list, and refuses two plugins that claim
 the same name, naming both. Action hooks (``crmkit_validate_record``,
 ``crmkit_on_event``, ``crmkit_register_commands``) return nothing.
+``crmkit_customer_sections`` returns blocks that are shown in order.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ if TYPE_CHECKING:
 
     from .crm import CRM
     from .io.base import ExporterSpec, ImporterSpec, ImportPreset
-    from .models import Event
+    from .models import Customer, Event
     from .profiles.base import Profile
     from .storage.base import BackendSpec
+    from .views import Section
 
 PROJECT = "crmkit"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -193,4 +195,30 @@ def crmkit_register_commands(cli: click.Group) -> None:
             cli.add_command(my_report_command)
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def crmkit_customer_sections(crm: CRM, customer: Customer) -> list[Section] | None:
+    """Add sections to a customer's overview (``crmkit customer show`` and ``customers.overview``).
+
+    Called once per overview, after crmkit has gathered its own sections. A
+    profile plugin shows what its trade needs here: a retail RFM segment, a
+    service contract's renewal date, a KYC review date. Check ``crm.profile``
+    first when the section only makes sense for your profile.
+
+    :param crm: the open :class:`crmkit.CRM` (read from it; do not write).
+    :param customer: the :class:`crmkit.models.Customer` being shown.
+    :return: a list of :class:`crmkit.Section` (label/value ``fields``, a table
+        of ``rows``, or ``lines``), or None for nothing. The lists of all
+        plugins are combined in plugin order and shown after crmkit's own
+        sections, in ``customer show`` and in its JSON (``sections``).
+
+    Example::
+
+        @hookimpl
+        def crmkit_customer_sections(crm, customer):
+            return [Section(title="Loyalty", fields={"points": customer.fields.get("points", 0)})]
+
+    .. versionadded:: 0.2
     """

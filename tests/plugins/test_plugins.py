@@ -1,5 +1,6 @@
 """The plugin manager, the registries and the hook contract."""
 
+import json
 import importlib.metadata
 import inspect
 import re
@@ -281,3 +282,53 @@ def test_one_distribution_seen_twice_is_loaded_once(monkeypatch):
     _fake_distribution(monkeypatch, ("crmkit-school", "school", module), ("crmkit_school", "school", module))
     pm = make_plugin_manager()
     assert "school" in registry(pm, "profile")
+
+
+def test_hook_crmkit_customer_sections():
+    from datetime import date
+
+    from crmkit import Section
+
+    class Loyalty:
+        @hookimpl
+        def crmkit_customer_sections(self, crm, customer):
+            if "vip" not in customer.tags:
+                return None
+            return [Section(title="Loyalty", fields={"points": 120, "since": date(2024, 5, 1)}),
+                    Section(title="Vouchers", rows=[{"code": "SPRING", "value": 10}], columns=["code", "value"])]
+
+    pm = make_plugin_manager(entrypoints=False, extra=[Loyalty()])
+    crm = crmkit.open("memory://", pm=pm)
+    ann = crm.customers.add("Ann", tags=["vip"])
+    bob = crm.customers.add("Bob")
+    assert [s.title for s in crm.customers.overview(ann.id).sections] == ["Loyalty", "Vouchers"]
+    assert crm.customers.overview(bob.id).sections == []
+    with pytest.raises(crmkit.ValidationError):
+        Section(title="Both", fields={"a": 1}, lines=["b"])
+    crm.close()
+
+
+def test_customer_show_renders_plugin_sections(tmp_path):
+    from datetime import date
+
+    from click.testing import CliRunner
+
+    from crmkit import Section
+    from crmkit.cli import build_cli
+
+    class Loyalty:
+        @hookimpl
+        def crmkit_customer_sections(self, crm, customer):
+            return [Section(title="Loyalty", fields={"points": 120, "since": date(2024, 5, 1)}),
+                    Section(title="Vouchers", rows=[{"code": "SPRING", "value": 10}])]
+
+    pm = make_plugin_manager(entrypoints=False, extra=[Loyalty()])
+    url = str(tmp_path / "crm.json")
+    with crmkit.open(url, pm=pm) as crm:
+        crm.customers.add("Ann")
+    cli = build_cli(pm)
+    text = CliRunner().invoke(cli, ["--db", url, "customer", "show", "C-1"]).stdout
+    assert "\nLoyalty\n" in text and "2024-05-01" in text and "SPRING" in text
+    data = json.loads(CliRunner().invoke(cli, ["--db", url, "customer", "show", "C-1", "--format", "json"]).stdout)
+    assert data["sections"][0] == {"title": "Loyalty", "fields": [["points", 120], ["since", "2024-05-01"]],
+                                   "rows": [], "columns": [], "lines": []}

@@ -14,6 +14,7 @@ from ..privacy import mask_document, mask_documents, sensitive_fields
 from ..models import Contact, Customer, Ticket
 from ..services.customers import CustomerOverview
 from ..services.timeline import TimelineEntry
+from ..views import Section
 from .context import AppContext, pass_app
 from .options import KEY_VALUE, format_option, given, list_options, pairs_to_dict, reveal_option
 from .output import (
@@ -139,12 +140,22 @@ def _sections(overview: CustomerOverview, now: datetime) -> list[tuple[str, Bloc
             ("ticket", lambda i: i.ticket_id),
         ])),
         *_related_sections(overview),
+        *[(section.title, _block(section)) for section in overview.sections],
         ("Lifecycle history", Table(c.stage_history, [
             ("from", lambda s: s.from_stage), ("to", lambda s: s.to_stage), "at", "by", "reason",
         ])),
         ("Time nodes", Fields(list(overview.time_nodes.items()))),
         ("Timeline (latest)", Table(overview.timeline, TIMELINE_COLUMNS)),
     ]
+
+
+def _block(section: Section) -> Block:
+    """A plugin's section as the renderer's block."""
+    if section.rows:
+        return Table(list(section.rows), list(section.columns or section.rows[0]))
+    if section.fields:
+        return Fields(list(section.fields))
+    return Lines(list(section.lines))
 
 
 def _related_sections(overview: CustomerOverview) -> list[tuple[str, Block]]:

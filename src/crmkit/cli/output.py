@@ -22,6 +22,7 @@ import pluggy
 from tabulate import tabulate
 
 from ..models import to_doc
+from ..models.convert import format_datetime
 from ..registry import registry
 
 #: A table column: an attribute or key name (also the header), or (header, getter).
@@ -72,8 +73,21 @@ def _stdout() -> IO[str]:
     return sys.stdout
 
 
+def _json_value(value: Any) -> Any:
+    """What JSON output makes of values a plugin's section may hold (dates, enums, sets)."""
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    return str(value)
+
+
 def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2)
+    return json.dumps(value, ensure_ascii=False, indent=2, default=_json_value)
 
 
 # -- lists ---------------------------------------------------------------------------

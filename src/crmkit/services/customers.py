@@ -34,6 +34,8 @@ class CustomerOverview:
     related: dict[str, list[Any]] = attrs.field(factory=dict)
     #: The latest timeline entries, oldest first.
     timeline: list[Any] = attrs.field(factory=list)
+    #: What plugins add through ``crmkit_customer_sections`` (:class:`crmkit.Section`).
+    sections: list[Any] = attrs.field(factory=list)
 
 
 class CustomerService(Service[Customer]):
@@ -185,6 +187,8 @@ class CustomerService(Service[Customer]):
             time_nodes=self.crm.lifecycle.time_nodes(customer.id),
             related=related,
             timeline=self.crm.timeline.for_customer(customer.id, limit=timeline),
+            sections=[section for result in self.crm.pm.hook.crmkit_customer_sections(crm=self.crm, customer=customer)
+                      if result for section in result],
         )
 
     # -- changing --------------------------------------------------------------
