@@ -83,3 +83,33 @@ def test_build_demo_needs_an_empty_store(crm):
     crm.customers.add("Someone")
     with pytest.raises(crmkit.ValidationError, match="empty store"):
         build_demo(crm)
+
+
+def test_demo_profile_uses_the_profiles_own_sample_data_and_tour(tmp_path):
+    import attrs
+    from click.testing import CliRunner
+
+    from crmkit import hookimpl
+    from crmkit.cli import build_cli
+    from crmkit.demo import DemoSummary
+    from crmkit.plugins import make_plugin_manager
+    from crmkit.profiles.generic import GENERIC
+
+    def shop_demo(crm):
+        crm.customers.add_many([{"name": f"Shopper {n}"} for n in range(3)])
+        return DemoSummary(customers=3, interactions=0, tickets=0, overdue=0, featured="C-2")
+
+    shop = attrs.evolve(GENERIC, name="shop", title="Shop", demo=shop_demo, demo_tour=(("profiles",),))
+
+    class ShopPlugin:
+        @hookimpl
+        def crmkit_profiles(self):
+            return [shop]
+
+    folder = tmp_path / "demo"
+    result = CliRunner().invoke(build_cli(make_plugin_manager(entrypoints=False, extra=[ShopPlugin()])),
+                                ["demo", "--profile", "shop", "--dir", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "Shopper 1 (C-2)" in result.stdout and f"$ crmkit --db {folder / 'crm.json'} profiles" in result.stdout
+    with crmkit.open(folder / "crm.json", pm=make_plugin_manager(entrypoints=False, extra=[ShopPlugin()])) as crm:
+        assert crm.profile.name == "shop" and crm.customers.count() == 3

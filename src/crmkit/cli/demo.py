@@ -18,8 +18,10 @@ STORE_NAME = "crm.json"
 @click.command("demo")
 @click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the demo store (default: a new temporary folder).")
+@click.option("--profile", "profile", metavar="NAME",
+              help="Show off an installed profile with its own sample data (see `crmkit profiles`).")
 @click.pass_context
-def demo(ctx: click.Context, folder: Path | None) -> None:
+def demo(ctx: click.Context, folder: Path | None, profile: str | None) -> None:
     """Build a store full of realistic sample data and show a few commands on it.
 
     The store lives in its own folder, never in the current directory or your
@@ -31,8 +33,9 @@ def demo(ctx: click.Context, folder: Path | None) -> None:
         folder = Path(tempfile.mkdtemp(prefix="crmkit-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     store = (folder / STORE_NAME).resolve()
-    with init_store(str(store), app.profile or "generic", pm=app.pm, cwd=folder) as crm:
-        summary = build_demo(crm)
+    with init_store(str(store), profile or app.profile or "generic", pm=app.pm, cwd=folder) as crm:
+        summary = crm.profile.demo(crm) if crm.profile.demo is not None else build_demo(crm)
+        extra_tour = crm.profile.demo_tour
     click.echo(f"Built a demo store at {store}:")
     click.echo(f"{summary.customers} customers, {summary.interactions} interactions, {summary.tickets} tickets "
                f"({summary.overdue} overdue).")
@@ -41,6 +44,7 @@ def demo(ctx: click.Context, folder: Path | None) -> None:
         ["customer", "list", "--limit", "10"],
         ["customer", "show", summary.featured],
         ["ticket", "list", "--overdue"],
+        *[list(args) for args in extra_tour],
         ["export", "customers", "--format", "csv", "-o", str(csv_path)],
     )
     root = ctx.find_root().command

@@ -196,6 +196,11 @@ class Profile:
     sla_level_field: str | None = None
     #: Share of a target's time used up after which an open ticket is "at risk".
     sla_at_risk: float = 0.75
+    #: Fills an empty store with the profile's sample business for ``crmkit demo --profile``:
+    #: ``demo(crm) -> crmkit.demo.DemoSummary``. None: the core demo's sample data.
+    demo: Callable[[Any], Any] | None = None
+    #: Extra commands the demo's tour runs after the core ones (``("retail", "rfm")``).
+    demo_tour: tuple[tuple[str, ...], ...] = ()
     #: The sales pipeline in order; a new deal starts in the first open stage.
     deal_stages: tuple[DealStageSpec, ...] = DEFAULT_DEAL_STAGES
     #: Lifecycle stage a customer moves to when one of their deals is won (None: no move).
