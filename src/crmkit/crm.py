@@ -268,8 +268,9 @@ def open(url: str | Path | None = None, profile: str | None = None, *, pm: plugg
         stored_profile = storage.get_meta("profile")
         wanted = profile or location.settings.get("profile")
         if stored_profile and wanted and wanted != stored_profile:
-            raise ValidationError("profile", wanted, f"the store {location.url} was created with profile "
-                                                     f"{stored_profile!r}")
+            raise ValidationError("profile", wanted, f"the store {location.url} uses profile {stored_profile!r}; "
+                                                     f"to change it, run `crmkit db switch-profile {wanted}` "
+                                                     "(it checks every record first)")
         chosen = registry(pm, "profile").get(stored_profile or wanted or "generic", "profile")
         region = region or storage.get_meta("region") or location.settings.get("region") \
             or os.environ.get("CRMKIT_REGION")

@@ -235,7 +235,7 @@ def edit(app: AppContext, customer_id: str, fields: tuple[tuple[str, str], ...],
 
 @customer.command("delete")
 @click.argument("customer_id")
-@click.option("--cascade", is_flag=True, help="Also delete the customer's interactions and tickets.")
+@click.option("--cascade", is_flag=True, help="Also delete every record of the customer (tickets, deals, orders ...).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
 def delete(app: AppContext, customer_id: str, cascade: bool, yes: bool) -> None:

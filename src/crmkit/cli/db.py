@@ -128,3 +128,28 @@ def stats(app: AppContext, fmt: str) -> None:
                     ("size on disk", _size(info.size_bytes)), ("documents", str(info.total))])
     rows = Table(list(info.collections.items()), [("collection", lambda r: r[0]), ("records", lambda r: str(r[1]))])
     render_record(info, f"crmkit store: {info.url}", [("Store", store), ("Collections", rows)], fmt)
+
+
+@db.command("switch-profile")
+@click.argument("profile")
+@click.option("--dry-run", is_flag=True, help="Only report the records that would not fit.")
+@click.option("--force", is_flag=True, help="Switch even though some records do not fit (they keep their values).")
+@pass_app
+def switch_profile(app: AppContext, profile: str, dry_run: bool, force: bool) -> None:
+    """Make the store use another profile, after checking every record against it.
+
+    Lists each customer, ticket or deal that does not fit (a stage, custom
+    field, ticket category or deal stage the new profile lacks). With any
+    such record the switch is refused unless --force.
+    """
+    from .. import maintenance
+
+    report = maintenance.switch_profile(app.crm, profile, dry_run=True)
+    if report.problems:
+        render(report.problems, CHECK_COLUMNS, "table", pm=app.pm)
+    if not dry_run:
+        # Refused (one line, exit 1) when records do not fit and --force is not given.
+        report = maintenance.switch_profile(app.crm, profile, force=force)
+    verdict = "switched" if report.switched else "would switch" if dry_run else "already uses"
+    click.echo(f"{verdict} {report.old} -> {report.new}: {report.checked} records checked, "
+               f"{len(report.problems)} do not fit")

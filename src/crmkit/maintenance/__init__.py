@@ -9,6 +9,7 @@ The library behind ``crmkit db``. Scripts and the CLI call the same functions::
     maintenance.backup(crm, "crm-2024-06-01.crmkit.gz")          # one portable file
     maintenance.restore("crm-2024-06-01.crmkit.gz", "tinydb:///tmp/copy.json")
     maintenance.stats(crm).collections                           # {"customers": 12, ...}
+    maintenance.switch_profile(crm, "retail", dry_run=True)      # what would not fit another profile
 
 Everything works on the Storage protocol (:mod:`crmkit.storage.base`), so it
 works the same on every backend, plugin backends included. Documents are
@@ -29,10 +30,11 @@ from ._backup import BACKUP_FORMAT, BACKUP_VERSION, BackupReport, RestoreReport,
 from ._check import Problem, check
 from ._common import BATCH, CollectionCheck, checksum_docs, collection_checksum, open_storage
 from ._migrate import MigrationReport, migrate
+from ._profile import ProfileSwitch, switch_profile
 from ._stats import StoreStats, stats
 
 __all__ = [
     "BACKUP_FORMAT", "BACKUP_VERSION", "BATCH", "BackupReport", "CollectionCheck", "MigrationReport", "Problem",
-    "RestoreReport", "StoreStats", "backup", "check", "checksum_docs", "collection_checksum", "migrate",
-    "open_storage", "restore", "stats",
+    "ProfileSwitch", "RestoreReport", "StoreStats", "backup", "check", "checksum_docs", "collection_checksum",
+    "migrate", "open_storage", "restore", "stats", "switch_profile",
 ]
