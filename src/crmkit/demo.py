@@ -4,8 +4,10 @@ Everything is made through the public services, so the demo store is exactly
 what a real team would produce. It is deterministic (a seeded random
 generator) and dated relative to ``crm.now()``, so it always looks recent:
 about 40 customers, 120 interactions over the last 60 days, 30 tickets in
-every status (some overdue, some paused), and lifecycle moves forwards,
-backwards, into churn and back.
+every status (some overdue, some paused), lifecycle moves forwards,
+backwards, into churn and back, deals across the pipeline (a won one under
+contract), two months of shop orders, tasks, feedback and survey answers,
+and an email campaign.
 
 >>> import crmkit
 >>> from crmkit.demo import build_demo
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._demo_sales import SalesDemo
 from .errors import ValidationError
 
 if TYPE_CHECKING:
@@ -89,6 +92,10 @@ class DemoSummary:
     tickets: int
     overdue: int
     featured: str
+    deals: int = 0
+    orders: int = 0
+    tasks: int = 0
+    feedback: int = 0
 
 
 def build_demo(crm: CRM, *, seed: int = 2024) -> DemoSummary:
@@ -106,9 +113,13 @@ def build_demo(crm: CRM, *, seed: int = 2024) -> DemoSummary:
         builder.journeys()
         builder.tickets()
         builder.interactions()
+        builder.sales()
+        builder.orders()
+        builder.service()
     return DemoSummary(
         customers=crm.customers.count(), interactions=crm.interactions.count(), tickets=crm.tickets.count(),
-        overdue=len(crm.tickets.overdue()), featured="C-1",
+        overdue=len(crm.tickets.overdue()), featured="C-1", deals=crm.deals.count(), orders=crm.orders.count(),
+        tasks=crm.tasks.count(), feedback=crm.feedback.count(),
     )
 
 
@@ -121,7 +132,7 @@ def _slug(text: str, sep: str = "") -> str:
     return sep.join("".join(ch for ch in word if ch.isalnum()) for word in _ascii(text).lower().split())
 
 
-class _Builder:
+class _Builder(SalesDemo):
     """Makes the sample records; every time is an offset back from ``crm.now()``."""
 
     def __init__(self, crm: CRM, rng: random.Random) -> None:

@@ -113,3 +113,22 @@ def test_demo_profile_uses_the_profiles_own_sample_data_and_tour(tmp_path):
     assert "Shopper 1 (C-2)" in result.stdout and f"$ crmkit --db {folder / 'crm.json'} profiles" in result.stdout
     with crmkit.open(folder / "crm.json", pm=make_plugin_manager(entrypoints=False, extra=[ShopPlugin()])) as crm:
         assert crm.profile.name == "shop" and crm.customers.count() == 3
+
+
+def test_demo_has_sales_service_and_marketing_records_that_check_clean(tmp_path):
+    from crmkit import maintenance
+    from crmkit.plugins import make_plugin_manager
+
+    crm = crmkit.open(tmp_path / "demo.json", pm=make_plugin_manager(entrypoints=False))
+    summary = build_demo(crm)
+    assert (summary.deals, summary.orders) == (24, 60) and summary.tasks > 8 and summary.feedback == 14
+    statuses = {d.status.value for d in crm.deals.find()}
+    assert statuses == {"open", "won", "lost"}
+    assert [c.status.value for c in crm.contracts.find()] == ["active"]
+    assert {o.status.value for o in crm.orders.find()} >= {"shipped", "returned", "cancelled"}
+    assert crm.deals.pipeline() and crm.feedback.nps().responses == 10
+    members = crm.campaign_members.find()
+    assert members and all(crm.customers.get(m.customer_id).consent.email for m in members)
+    assert "first_purchase" in crm.timeline.time_nodes("C-1")
+    assert maintenance.check(crm) == []
+    crm.close()

@@ -38,12 +38,15 @@ def demo(ctx: click.Context, folder: Path | None, profile: str | None) -> None:
         extra_tour = crm.profile.demo_tour
     click.echo(f"Built a demo store at {store}:")
     click.echo(f"{summary.customers} customers, {summary.interactions} interactions, {summary.tickets} tickets "
-               f"({summary.overdue} overdue).")
+               f"({summary.overdue} overdue), {summary.deals} deals, {summary.orders} orders, {summary.tasks} tasks, "
+               f"{summary.feedback} feedback records.")
     csv_path = folder.resolve() / "customers.csv"
     tour = (
         ["customer", "list", "--limit", "10"],
         ["customer", "show", summary.featured],
         ["ticket", "list", "--overdue"],
+        ["deal", "pipeline"],
+        ["survey", "report"],
         *[list(args) for args in extra_tour],
         ["export", "customers", "--format", "csv", "-o", str(csv_path)],
     )
