@@ -113,3 +113,10 @@ def test_a_complaint_received_after_midnight_in_oslo_counts_from_that_day(crm, a
     # 23:30 UTC on Sunday is 00:30 on Monday 2 March in Oslo.
     ticket = crm.tickets.open(kari.id, "Card blocked", category="complaint", at="2026-03-01T23:30+00:00")
     assert finance.complaint_deadline(crm, crm.tickets.get(ticket.id)).received_on == date(2026, 3, 2)
+
+
+def test_lists_follow_id_numbers_not_text(crm, add_customer):
+    for n in range(1, 12):
+        add_customer(f"Customer {n}", source_of_funds="salary")
+    assert [r.customer_id for r in finance.assess(crm, all_customers=True)][8:] == ["C-9", "C-10", "C-11"]
+    assert [r.customer_id for r in finance.risk_report(crm).customers][8:] == ["C-9", "C-10", "C-11"]

@@ -1,4 +1,4 @@
-"""The hooks, through the library: the profile, the validation rules, the customer sections; other profiles untouched."""
+"""The hooks, through the library: the profile, validation rules and customer sections; other profiles untouched."""
 
 from __future__ import annotations
 

@@ -47,6 +47,12 @@ def today(crm: Any) -> date:
     return rules.local_date(calendar(crm), crm.now())
 
 
+def id_order(record_id: str) -> tuple[str, int]:
+    """Sort key for ids like ``C-12``: by prefix, then by number (C-9 before C-10)."""
+    prefix, _, number = record_id.rpartition("-")
+    return (prefix, int(number)) if number.isdigit() else (record_id, 0)
+
+
 def live_assessment(customer: Any) -> rules.Assessment:
     """The scoring rule applied to the customer's attributes as they are now."""
     country = customer.address.country if customer.address else None
@@ -154,7 +160,8 @@ def assess(crm: Any, customer_ids: Iterable[str | int] = (), *, all_customers: b
     on = on or today(crm)
     with crm.transaction():
         if all_customers:
-            customers = [c for c in crm.customers.find(where, sort="id") if c.stage != CLOSED]
+            found = [c for c in crm.customers.find(where) if c.stage != CLOSED]
+            customers = sorted(found, key=lambda c: id_order(c.id))
         else:
             customers = [crm.customers.get(cid) for cid in ids]
         return [_assess_one(crm, customer, on) for customer in customers]
@@ -211,7 +218,7 @@ def kyc_due(crm: Any, *, within: int = 30, as_of: date | None = None, where: str
         raise ValidationError("within", within, "must be 0 or more days")
     as_of = as_of or today(crm)
     found = []
-    for customer in crm.customers.find(where, sort="id"):
+    for customer in crm.customers.find(where):
         fields = customer.fields
         status = fields.get("kyc_status") or "not started"
         if customer.stage == CLOSED or status not in ("approved", "expired"):
@@ -222,7 +229,7 @@ def kyc_due(crm: Any, *, within: int = 30, as_of: date | None = None, where: str
             found.append(DueReview(customer_id=customer.id, name=customer.name, stage=customer.stage,
                                    kyc_status=status, risk_rating=fields.get("risk_rating"),
                                    approved_on=fields.get("kyc_approved_on"), due_on=due, days_left=days))
-    return sorted(found, key=lambda row: (row.due_on, row.customer_id))
+    return sorted(found, key=lambda row: (row.due_on, id_order(row.customer_id)))
 
 
 @attrs.frozen
@@ -271,7 +278,7 @@ def risk_report(crm: Any, *, rating: str | None = None, where: str | None = None
     if rating is not None and rating not in (*rules.RATINGS, UNASSESSED):
         raise ValidationError("rating", rating, f"must be one of {', '.join((*rules.RATINGS, UNASSESSED))}")
     rows = []
-    for customer in crm.customers.find(where, sort="id"):
+    for customer in crm.customers.find(where):
         if customer.stage == CLOSED:
             continue
         live = live_assessment(customer)
@@ -281,7 +288,7 @@ def risk_report(crm: Any, *, rating: str | None = None, where: str | None = None
                             reasons=tuple(live.reasons), assessed_on=customer.fields.get("risk_assessed_on")))
     order = (*reversed(rules.RATINGS), UNASSESSED)
     counts = {name: sum(row.rating == name for row in rows) for name in order}
-    rows.sort(key=lambda row: (order.index(row.rating), -(row.score or 0), row.customer_id))
+    rows.sort(key=lambda row: (order.index(row.rating), -(row.score or 0), id_order(row.customer_id)))
     return RiskReport(counts=counts, customers=tuple(row for row in rows if rating in (None, row.rating)))
 
 
@@ -322,7 +329,7 @@ def open_complaints(crm: Any, *, at: datetime | None = None, customer_id: str | 
     equals = {"customer_id": customer_id} if customer_id else {}
     tickets = [t for t in crm.tickets.find(category=COMPLAINT, **equals) if t.status.is_open]
     rows = [complaint_deadline(crm, ticket, at=at) for ticket in tickets]
-    return sorted(rows, key=lambda row: (row.deadline, row.ticket_id))
+    return sorted(rows, key=lambda row: (row.deadline, id_order(row.ticket_id)))
 
 
 # -- customer show (crmkit_customer_sections) ----------------------------------------------------
@@ -370,6 +377,6 @@ def customer_sections(crm: Any, customer: Any) -> list[Section]:
 
 __all__ = [
     "UNASSESSED", "AssessmentResult", "ComplaintDeadline", "DueReview", "RiskReport", "RiskRow", "approve_kyc",
-    "assess", "calendar", "check_customer", "complaint_deadline", "customer_sections", "kyc_due", "live_assessment",
-    "open_complaints", "require_finance", "review_due", "risk_report", "today",
+    "assess", "calendar", "check_customer", "complaint_deadline", "customer_sections", "id_order", "kyc_due",
+    "live_assessment", "open_complaints", "require_finance", "review_due", "risk_report", "today"
 ]

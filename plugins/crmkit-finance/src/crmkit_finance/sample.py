@@ -178,7 +178,8 @@ class _Sample:
                       "national_id": _national_id(self.rng, country, plan["born"])}
             rows.append({
                 "id": cid, "name": plan["name"], "kind": "person", "created_at": created, "stage": "applicant",
-                "stage_history": [{"to_stage": "applicant", "at": created, "by": "web", "reason": "online application"}],
+                "stage_history": [{"to_stage": "applicant", "at": created, "by": "web",
+                                   "reason": "online application"}],
                 "emails": [f"{_ascii(first).lower()}.{_ascii(last).lower()}{number}@example.com"],
                 "address": {"street": f"{self.rng.choice(('Storgata', 'Kirkeveien', 'Havnegata', 'Parkveien'))} "
                                       f"{self.rng.randint(1, 120)}",
