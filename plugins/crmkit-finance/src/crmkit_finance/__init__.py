@@ -1,0 +1,56 @@
+"""crmkit-finance: the finance profile for crmkit (KYC, risk rating, periodic reviews, complaint deadlines).
+
+Install it next to crmkit, then::
+
+    crmkit init --profile finance
+    crmkit finance risk
+
+The hooks below contribute the ``finance`` profile, refuse customer writes
+that break its rules, add the ``crmkit finance`` commands and the KYC and
+risk sections of ``crmkit customer show``. The hooks that act on records do
+nothing for stores of other profiles. The rules are in
+:mod:`crmkit_finance.rules`, the library calls in :mod:`crmkit_finance.finance`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crmkit import hookimpl
+
+from .profile import FINANCE, NAME
+
+__version__ = "0.1.0"
+
+
+@hookimpl
+def crmkit_profiles() -> list[Any]:
+    return [FINANCE]
+
+
+@hookimpl
+def crmkit_validate_record(crm: Any, kind: str, record: Any) -> None:
+    if kind == "customer" and crm.profile.name == NAME:
+        from .finance import check_customer
+
+        check_customer(crm, record)
+
+
+@hookimpl
+def crmkit_register_commands(cli: Any) -> None:
+    from .cli import finance_group
+
+    cli.add_command(finance_group)
+
+
+@hookimpl
+def crmkit_customer_sections(crm: Any, customer: Any) -> list[Any] | None:
+    if crm.profile.name != NAME:
+        return None
+    from .finance import customer_sections
+
+    return customer_sections(crm, customer)
+
+
+__all__ = ["FINANCE", "__version__", "crmkit_customer_sections", "crmkit_profiles", "crmkit_register_commands",
+           "crmkit_validate_record"]
