@@ -183,7 +183,11 @@ def crmkit_register_commands(cli: click.Group) -> None:
     """Add commands or command groups to the ``crmkit`` command line.
 
     Called once when the CLI is built, after the built-in groups are added.
-    Commands should stay thin: parse options, call the library, render.
+    Commands should stay thin: parse options, call the library, render. A
+    command gets the store with :func:`crmkit.cli.current_crm` (opened from
+    ``--db`` and the other global options, closed when the command ends) and
+    prints report rows with :func:`crmkit.cli.render_rows` (table, json,
+    jsonl or csv, like every crmkit list).
 
     :param cli: the root :class:`click.Group`; call ``cli.add_command(...)``.
     :return: nothing.
@@ -192,7 +196,7 @@ def crmkit_register_commands(cli: click.Group) -> None:
 
         @hookimpl
         def crmkit_register_commands(cli):
-            cli.add_command(my_report_command)
+            cli.add_command(my_report_command)   # which calls current_crm() and render_rows()
 
     .. versionadded:: 0.1
     """

@@ -332,3 +332,40 @@ def test_customer_show_renders_plugin_sections(tmp_path):
     data = json.loads(CliRunner().invoke(cli, ["--db", url, "customer", "show", "C-1", "--format", "json"]).stdout)
     assert data["sections"][0] == {"title": "Loyalty", "fields": [["points", 120], ["since", "2024-05-01"]],
                                    "rows": [], "columns": [], "lines": []}
+
+
+def test_plugin_commands_get_the_store_and_the_renderer(tmp_path):
+    import csv
+    import io
+
+    import click
+    from click.testing import CliRunner
+
+    from crmkit.cli import build_cli, current_crm, render_rows
+
+    @click.command("vips")
+    @click.option("--format", "fmt", default="table")
+    def vips(fmt):
+        """List VIP customers."""
+        crm = current_crm()
+        render_rows([{"id": c.id, "name": c.name, "since": c.created_at.date()} for c in crm.customers.find(tags="vip")],
+                    fmt, columns=["id", "name"])
+
+    class Commands:
+        @hookimpl
+        def crmkit_register_commands(self, cli):
+            cli.add_command(vips)
+
+    pm = make_plugin_manager(entrypoints=False, extra=[Commands()])
+    url = str(tmp_path / "crm.json")
+    with crmkit.open(url, pm=pm) as crm:
+        crm.customers.add("=HYPERLINK(1)", tags=["vip"])
+        crm.customers.add("Bob")
+    runner = CliRunner()
+    cli = build_cli(pm)
+    table = runner.invoke(cli, ["--db", url, "vips"]).stdout
+    assert "=HYPERLINK(1)" in table and "since" not in table and "Bob" not in table
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(cli, ["--db", url, "vips", "--format", "csv"]).stdout)))
+    assert rows[0]["name"] == "'=HYPERLINK(1)" and rows[0]["since"]  # every key, formula neutralised
+    data = json.loads(runner.invoke(cli, ["--db", url, "vips", "--format", "json"]).stdout)
+    assert data[0]["since"] == rows[0]["since"] and data[0]["name"] == "=HYPERLINK(1)"

@@ -24,7 +24,7 @@ from ..errors import CrmkitError, ImportRowsError, PluginError
 if TYPE_CHECKING:
     from ..plugins import PluginManager
 
-__all__ = ["CrmkitGroup", "build_cli", "main"]
+__all__ = ["CrmkitGroup", "build_cli", "current_crm", "main", "render_rows"]
 
 
 class CrmkitGroup(click.Group):
@@ -84,6 +84,31 @@ BUILTIN_COMMANDS: dict[str, tuple[str, str]] = {
                  "custom fields."),
     "demo": ("crmkit.cli.demo:demo", "Build a store full of realistic sample data and show a few commands on it."),
 }
+
+
+def current_crm() -> Any:
+    """The store the running command works on, for plugin commands.
+
+    It is the store ``--db``/``$CRMKIT_DB``/``crmkit.toml`` name, opened with
+    ``--profile``/``--user``/``--region`` on first use and closed when the
+    command ends, exactly as the built-in commands get it.
+    """
+    from .context import AppContext
+
+    app = click.get_current_context().find_object(AppContext)
+    if app is None:
+        raise click.UsageError("this command runs under `crmkit` only")
+    return app.crm
+
+
+def render_rows(rows: Any, fmt: str, *, columns: Sequence[str] | None = None) -> None:
+    """Print a plugin report's rows (dicts) as a table, or as json/jsonl/csv like every crmkit list.
+
+    See :func:`crmkit.cli.output.render_rows`.
+    """
+    from .output import render_rows as _render_rows
+
+    _render_rows(rows, fmt, columns=columns)
 
 
 def load_command(target: str) -> click.Command:

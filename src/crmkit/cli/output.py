@@ -116,6 +116,49 @@ def render(rows: Sequence[Any], columns: Sequence[Column], fmt: str, *, pm: plug
     out.flush()
 
 
+def render_rows(rows: Sequence[Mapping[str, Any]], fmt: str, *, columns: Sequence[str] | None = None,
+                pm: pluggy.PluginManager | None = None) -> None:
+    """Print report rows (plain dicts, like a plugin's report) in ``fmt``: the public renderer for plugins.
+
+    ``table`` shows ``columns`` (default: every key of the first row); json,
+    jsonl and csv give every key, through the same writers as ``crmkit
+    export`` (so CSV cells that a spreadsheet would run are neutralised).
+    Dates and times become ISO text, enums their value. ``pm`` defaults to
+    the running command's plugin manager.
+    """
+    keys = list(columns or (rows[0] if rows else ()))
+    if fmt == "table":
+        render(list(rows), keys, fmt, pm=pm or _current_pm())
+        return
+    spec = registry(pm or _current_pm(), "exporter").get(fmt, "format")
+    out = _stdout()
+    header = list(dict.fromkeys(key for row in rows for key in row)) or keys
+    if spec.flat:
+        spec.write(out, [{key: cell(row.get(key)) for key in header} for row in rows], header)
+    else:
+        spec.write(out, [{key: _plain(value) for key, value in row.items()} for row in rows], header)
+    out.flush()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return _json_value(value)
+
+
+def _current_pm() -> pluggy.PluginManager:
+    from .context import AppContext
+
+    app = click.get_current_context().find_object(AppContext)
+    if app is None:
+        raise RuntimeError("render_rows needs a running crmkit command or pm=")  # a programming slip
+    return app.pm
+
+
 def write_docs(pm: pluggy.PluginManager, fmt: str, docs: list[dict[str, Any]], model: type | None,
                out: IO[str]) -> None:
     """Write stored-form documents with the ``fmt`` exporter, flattened first when it is a flat format."""
