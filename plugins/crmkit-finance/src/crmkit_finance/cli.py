@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from crmkit.cli import current_crm
+
 from . import finance
 from .output import format_option, render
 
@@ -16,7 +18,7 @@ WHEN = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
 
 def _crm() -> Any:
     """The CRM the root command opened (``--db``/``--profile``), closed when the command ends."""
-    return click.get_current_context().find_root().obj.crm
+    return current_crm()
 
 
 def _where_option(func: Any) -> Any:
