@@ -125,3 +125,22 @@ def test_the_configured_calendar_sets_due_times(monkeypatch, clock):
         ticket = crm.tickets.open(gold.id, "Server down", priority="normal")   # gold normal: 2h / 16h
     assert ticket.response_due_at == datetime(2026, 3, 10, 10, 0, tzinfo=UTC)   # 1h Fri, Mon is a holiday
     assert ticket.resolution_due_at == datetime(2026, 3, 11, 16, 0, tzinfo=UTC)
+
+
+def test_the_calendar_example_in_the_docs_is_valid(tmp_path):
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[3] / "docs" / "plugins" / "services.md"
+    if not page.is_file():
+        pytest.skip("the docs are not next to this plugin")
+    blocks = re.findall(r"```toml\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    for number, block in enumerate(blocks):
+        folder = tmp_path / str(number)
+        folder.mkdir()
+        (folder / "crmkit.toml").write_text(block)
+        settings = load_settings({}, cwd=folder)
+        assert settings.hours.week
+    example = load_settings({}, cwd=tmp_path / "0")
+    assert describe_week(example.hours) == "mon-thu 08:00-12:00,12:30-17:00; fri 08:00-15:00"
+    assert example.hours.timezone == "Europe/Oslo"

@@ -44,8 +44,8 @@ def test_nothing_is_missing_when_nothing_is_required():
 
 def test_resolution_problem_names_what_is_missing_and_how_to_add_it():
     text = resolution_problem("T-7", "incident", ("diagnosis", "action"), ["diagnosis"])
-    assert text == ('T-7 cannot be resolved yet: a incident ticket needs the steps diagnosis then action; '
-                    'missing: action; record it with: crmkit ticket step T-7 "action: ..."')
+    assert text == ('T-7 cannot be resolved yet: an incident ticket needs the steps diagnosis then action; '
+                    'missing: action; record it with: crmkit ticket step T-7 --action "action: ..."')
 
 
 def test_csat_figures():

@@ -52,8 +52,9 @@ def resolution_problem(ticket_id: str, category: str | None, required: Sequence[
         return None
     order = " then ".join(required)
     first = missing[0]
-    how = f"record it with: crmkit ticket step {ticket_id} \"{first}: ...\""
-    return (f"{ticket_id} cannot be resolved yet: a {category} ticket needs the steps {order}; "
+    how = f"record it with: crmkit ticket step {ticket_id} --action \"{first}: ...\""
+    article = "an" if str(category)[:1].lower() in "aeiou" else "a"
+    return (f"{ticket_id} cannot be resolved yet: {article} {category} ticket needs the steps {order}; "
             f"missing: {', '.join(missing)}; {how}")
 
 
