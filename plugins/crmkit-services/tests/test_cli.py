@@ -127,3 +127,9 @@ def test_commands_on_a_store_of_another_profile_say_so_in_one_line(run, command)
     assert result.exit_code == 1
     assert result.stderr.strip() == ("Error: profile: this needs a store with the services profile; "
                                      "create one with crmkit init --profile services (got 'generic')")
+
+
+def test_the_csat_groups_of_the_option_and_the_library_agree():
+    from crmkit_services import cli, reports
+
+    assert cli.CSAT_GROUPS == reports.CSAT_GROUPS

@@ -1,4 +1,8 @@
-"""``crmkit services ...``: each command parses its options, makes one call into the plugin, and prints."""
+"""``crmkit services ...``: each command parses its options, makes one call into the plugin, and prints.
+
+The plugin's library is imported when a command runs, not when the command
+line is built, so other crmkit commands do not pay for it.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,10 @@ from typing import Any
 
 import click
 
-from .desk import sla_overview
 from .output import FORMATS, percent, table, write
-from .reports import CSAT_GROUPS, csat, renewals
-from .steps import calendar_days, steps_report
+
+#: What ``services csat --by`` takes (kept here so that loading the commands imports no reports).
+CSAT_GROUPS = ("agent", "category", "level", "month", "priority", "channel")
 
 
 def _app() -> Any:
@@ -40,6 +44,8 @@ def services() -> None:
 @_format_option
 def sla_command(at: str | None, escalate: bool, where: str | None, fmt: str) -> None:
     """List open tickets at risk or breached, with counts by service level and by assignee."""
+    from .desk import sla_overview
+
     app = _app()
     overview = sla_overview(app.crm, at=at, where=where, escalate=escalate)
     if fmt != "table":
@@ -70,6 +76,8 @@ def sla_command(at: str | None, escalate: bool, where: str | None, fmt: str) -> 
 @_format_option
 def csat_command(by: str, since: str | None, until: str | None, where: str | None, fmt: str) -> None:
     """Customer satisfaction from ticket ratings: average, share satisfied (4-5) and response rate per group."""
+    from .reports import csat
+
     app = _app()
     rows = csat(app.crm, by=by, since=since, until=until, where=where)
     if fmt != "table":
@@ -90,6 +98,8 @@ def csat_command(by: str, since: str | None, until: str | None, where: str | Non
 @_format_option
 def renewals_command(within: int, as_of: str | None, where: str | None, fmt: str) -> None:
     """List service contracts due for renewal within N days, and overdue ones, soonest first."""
+    from .reports import renewals
+
     app = _app()
     rows = renewals(app.crm, within=within, as_of=as_of, where=where)
     if fmt != "table":
@@ -107,6 +117,8 @@ def renewals_command(within: int, as_of: str | None, where: str | None, fmt: str
 @_format_option
 def steps_command(ticket: str | None, fmt: str) -> None:
     """Show the steps each ticket category needs before resolving, or what TICKET still needs."""
+    from .steps import steps_report
+
     app = _app()
     report = steps_report(app.crm, ticket)
     if fmt != "table":
@@ -130,6 +142,8 @@ def steps_command(ticket: str | None, fmt: str) -> None:
 @_format_option
 def calendar_command(start: Any, days: int, fmt: str) -> None:
     """Show the business hours the SLA clock runs on, where they are set, and the coming days."""
+    from .steps import calendar_days
+
     app = _app()
     report = calendar_days(app.pm, start.date() if start else date.today(), days)
     if fmt != "table":

@@ -15,7 +15,6 @@ from typing import Any
 
 import attrs
 import click
-from tabulate import tabulate
 
 FORMATS = ("table", "json", "csv")
 
@@ -67,6 +66,8 @@ def _get(row: Any, column: Column) -> Any:
 
 def table(rows: Sequence[Any], columns: Sequence[Column], title: str | None = None) -> None:
     """Print ``rows`` as a table (``(none)`` when empty), under ``title`` if given."""
+    from tabulate import tabulate
+
     if title:
         click.echo(title)
     if not rows:
