@@ -33,6 +33,7 @@ _EXPORTS = {
     **dict.fromkeys(("DealStageSpec", "FieldSpec", "Profile", "SlaTarget", "StageSpec"), "crmkit.profiles.base"),
     "BusinessHours": "crmkit.profiles.hours",
     "Section": "crmkit.views",
+    "parse_when": "crmkit.services.normalize",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -64,4 +65,5 @@ if TYPE_CHECKING:
     )
     from .profiles.base import DealStageSpec, FieldSpec, Profile, SlaTarget, StageSpec
     from .profiles.hours import BusinessHours
+    from .services.normalize import parse_when
     from .views import Section

@@ -1,0 +1,75 @@
+"""crmkit-services: the services profile for crmkit.
+
+Install it next to crmkit and create a store with it::
+
+    pip install crmkit-services
+    crmkit init --profile services
+    crmkit services sla
+
+It contributes the ``services`` profile (service plan, level, account manager,
+contract and renewal dates; SLA targets per level and priority in business
+hours), refuses to resolve a ticket without its category's required steps,
+asks for a satisfaction rating when a ticket is closed, adds a "Service"
+section to ``crmkit customer show`` and the ``crmkit services`` commands.
+Hooks that only make sense for this profile do nothing on stores of another.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import crmkit
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "crmkit_customer_sections", "crmkit_on_event", "crmkit_profiles",
+           "crmkit_register_commands", "crmkit_validate_record"]
+
+
+@crmkit.hookimpl
+def crmkit_profiles() -> list[Any]:
+    """The services profile, with the calendar and steps of the nearest crmkit.toml and the environment."""
+    from .calendar import load_settings
+    from .profile import build_profile
+    from .sample import DEMO_TOUR, build_demo
+
+    return [build_profile(load_settings(), demo=build_demo, demo_tour=DEMO_TOUR)]
+
+
+@crmkit.hookimpl
+def crmkit_validate_record(crm: Any, kind: str, record: Any) -> None:
+    """Resolving needs the category's steps; a renewal date comes after the contract start."""
+    from .desk import check_customer, check_resolution, is_services
+
+    if not is_services(crm):
+        return
+    if kind == "ticket":
+        check_resolution(crm, record)
+    elif kind == "customer":
+        check_customer(record)
+
+
+@crmkit.hookimpl
+def crmkit_on_event(crm: Any, event: Any) -> None:
+    """A closed ticket gets a rating request task; a rating ticks it off."""
+    if event.type not in ("ticket.closed", "ticket.rated"):
+        return
+    from .desk import is_services, on_event
+
+    if is_services(crm):
+        on_event(crm, event)
+
+
+@crmkit.hookimpl
+def crmkit_customer_sections(crm: Any, customer: Any) -> list[Any] | None:
+    """The customer's service contract, SLA, CSAT and the SLA state of their open tickets."""
+    from .sections import customer_sections
+
+    return customer_sections(crm, customer)
+
+
+@crmkit.hookimpl
+def crmkit_register_commands(cli: Any) -> None:
+    """``crmkit services sla|csat|renewals|steps|calendar``."""
+    from .cli import services
+
+    cli.add_command(services)
