@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 import click
+from crmkit.cli import current_crm
 
 from .output import FORMATS, percent, table, write
 
@@ -17,9 +18,9 @@ from .output import FORMATS, percent, table, write
 CSAT_GROUPS = ("agent", "category", "level", "month", "priority", "channel")
 
 
-def _app() -> Any:
-    """What crmkit's root command hands its sub-commands: the plugin manager and the store, opened on use."""
-    return click.get_current_context().obj
+def _crm() -> Any:
+    """The store the user named (--db ...), opened on use and closed when the command ends."""
+    return current_crm()
 
 
 def _format_option(func: Any) -> Any:
@@ -46,10 +47,10 @@ def sla_command(at: str | None, escalate: bool, where: str | None, fmt: str) -> 
     """List open tickets at risk or breached, with counts by service level and by assignee."""
     from .desk import sla_overview
 
-    app = _app()
-    overview = sla_overview(app.crm, at=at, where=where, escalate=escalate)
+    crm = _crm()
+    overview = sla_overview(crm, at=at, where=where, escalate=escalate)
     if fmt != "table":
-        write(app.pm, fmt, overview.rows)
+        write(crm.pm, fmt, overview.rows)
         return
     if overview.escalated:
         click.echo(f"Escalated {len(overview.escalated)} breached tickets: {', '.join(overview.escalated)}")
@@ -78,10 +79,10 @@ def csat_command(by: str, since: str | None, until: str | None, where: str | Non
     """Customer satisfaction from ticket ratings: average, share satisfied (4-5) and response rate per group."""
     from .reports import csat
 
-    app = _app()
-    rows = csat(app.crm, by=by, since=since, until=until, where=where)
+    crm = _crm()
+    rows = csat(crm, by=by, since=since, until=until, where=where)
     if fmt != "table":
-        write(app.pm, fmt, rows)
+        write(crm.pm, fmt, rows)
         return
     table(rows, [
         (by, lambda r: r.group), "settled", "rated", ("rated %", lambda r: percent(r.rated_share)),
@@ -100,10 +101,10 @@ def renewals_command(within: int, as_of: str | None, where: str | None, fmt: str
     """List service contracts due for renewal within N days, and overdue ones, soonest first."""
     from .reports import renewals
 
-    app = _app()
-    rows = renewals(app.crm, within=within, as_of=as_of, where=where)
+    crm = _crm()
+    rows = renewals(crm, within=within, as_of=as_of, where=where)
     if fmt != "table":
-        write(app.pm, fmt, rows)
+        write(crm.pm, fmt, rows)
         return
     table(rows, [
         ("customer", lambda r: f"{r.customer_id} {r.customer}"), "level", "plan", "account_manager",
@@ -119,10 +120,10 @@ def steps_command(ticket: str | None, fmt: str) -> None:
     """Show the steps each ticket category needs before resolving, or what TICKET still needs."""
     from .steps import steps_report
 
-    app = _app()
-    report = steps_report(app.crm, ticket)
+    crm = _crm()
+    report = steps_report(crm, ticket)
     if fmt != "table":
-        write(app.pm, fmt, report.rows)
+        write(crm.pm, fmt, report.rows)
         return
     if report.ticket_id is None:
         table(report.rows, ["category", "required"], title="Steps needed before a ticket can be resolved "
@@ -144,10 +145,10 @@ def calendar_command(start: Any, days: int, fmt: str) -> None:
     """Show the business hours the SLA clock runs on, where they are set, and the coming days."""
     from .steps import calendar_days
 
-    app = _app()
-    report = calendar_days(app.pm, start.date() if start else date.today(), days)
+    crm = _crm()
+    report = calendar_days(crm.pm, start.date() if start else date.today(), days)
     if fmt != "table":
-        write(app.pm, fmt, report.days)
+        write(crm.pm, fmt, report.days)
         return
     for label, value in report.settings:
         click.echo(f"{label + ':':<12} {value}")
