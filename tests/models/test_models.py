@@ -164,3 +164,11 @@ def test_restamp_is_evolve(record, changes):
     stamped = restamp(record, **changes)
     assert stamped == expected and type(stamped) is type(expected)
     assert to_doc(stamped) == to_doc(expected)
+
+
+def test_a_bad_choice_names_the_choices():
+    from crmkit import FieldSpec
+
+    with pytest.raises(ValidationError) as err:
+        FieldSpec(name="level", type="choice", choices=("gold", "bronze")).coerce("platinum")
+    assert err.value.field == "fields.level" and "gold, bronze" in err.value.reason

@@ -52,6 +52,8 @@ class FieldSpec:
                                               "or export with reveal_sensitive to edit and re-import")
         try:
             result = _COERCE[self.type](self, value)
+        except ValidationError:
+            raise  # already names the field and what fits (the choices, say)
         except (TypeError, ValueError):
             raise ValidationError(key, value, f"is not a valid {self.type}") from None
         if self.validator is not None:
