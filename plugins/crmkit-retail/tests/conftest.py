@@ -14,7 +14,6 @@ from crmkit.plugins import make_plugin_manager
 
 #: The clock of library tests: a fixed Monday noon.
 NOW = datetime(2025, 6, 30, 12, 0, tzinfo=timezone.utc)
-DATASETS = Path(__file__).resolve().parents[3].parent / "shared" / "datasets"
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +54,7 @@ def _consent(on="2024-01-15", source="checkout", **channels):
 def _buy(crm, customer_id, *days_ago, total=50.0, currency="EUR"):
     now = crm.now()
     return crm.orders.add_many([{"customer_id": customer_id, "total": total, "currency": currency,
-                                 "at": now - timedelta(days=d)} for d in days_ago])
+                                 "at": now - timedelta(days=d), "status": "paid"} for d in days_ago])
 
 
 @pytest.fixture

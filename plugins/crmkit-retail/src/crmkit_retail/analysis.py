@@ -232,12 +232,12 @@ def run_lifecycle(crm: Any, *, as_of: Any = None, dry_run: bool = False,
             move = LifecycleMove(customer_id=customer.id, name=customer.name, from_stage=customer.stage,
                                  to_stage=target, reason=reason, status="planned" if dry_run else "moved")
             last_change = customer.stage_history[-1].at if customer.stage_history else None
-            if target not in crm.profile.allowed_moves(customer.stage):
-                move = attrs.evolve(move, status="skipped",
-                                    note=f"{customer.stage} -> {target} is not an allowed move; correct it by hand")
-            elif last_change is not None and when < last_change:
+            if last_change is not None and when < last_change:
                 move = attrs.evolve(move, status="skipped",
                                     note=f"as of is before the last stage change ({last_change:%Y-%m-%d})")
+            elif target not in crm.profile.allowed_moves(customer.stage):
+                move = attrs.evolve(move, status="skipped",
+                                    note=f"{customer.stage} -> {target} is not an allowed move; correct it by hand")
             elif not dry_run:
                 crm.lifecycle.move(customer.id, target, reason=f"lifecycle rule: {reason}",
                                    at=None if when >= now else when)
