@@ -134,3 +134,22 @@ def test_shopify_preset_import(cli, pm, store_path, tmp_path):
         assert ann.address.city == "Berlin" and ann.phones == ("+4930123456",)
         bo = crm.customers.find_by_email("bo@example.org")
         assert bo.company == "Berg GmbH" and "shop opt-in: email" not in bo.tags
+
+
+def test_consent_command_records_proof_and_withdrawal(cli, shop, pm, one_line_error):
+    given = cli("retail", "consent", "C-2", "C-4", "--channel", "email", "--channel", "sms", "--source", "in store",
+                "--on", "2025-01-10", "--format", "json")
+    assert given.exit_code == 0, given.stderr
+    assert [r["consent"] for r in json.loads(given.stdout)] == [["email", "sms"], ["email", "sms"]]
+    with crmkit.open(str(shop), pm=pm) as crm:
+        bo = crm.customers.get("C-2")
+        assert bo.consent.sms and bo.fields["consent_date"] == "2025-01-10"
+        assert bo.fields["consent_source"] == "in store"
+    withdrawn = cli("retail", "consent", "--where", "id in (C-2)", "--channel", "sms", "--withdraw",
+                    "--format", "json")
+    assert json.loads(withdrawn.stdout)[0]["consent"] == ["email"]
+    one_line_error(cli("retail", "consent", "C-5", "--channel", "email"), "source", "required")
+    one_line_error(cli("retail", "consent", "--channel", "email", "--source", "app"), "either")
+    with crmkit.open(str(shop), pm=pm) as crm:
+        assert crm.customers.get("C-5").version == 1  # unchanged by the refusal
+        assert crm.customers.get("C-4").consent.sms

@@ -245,6 +245,44 @@ def run_lifecycle(crm: Any, *, as_of: Any = None, dry_run: bool = False,
     return LifecycleRun(as_of=when, dry_run=dry_run, moves=tuple(moves))
 
 
+# -- consent ---------------------------------------------------------------------------------
+
+
+def record_consent(crm: Any, customer_ids: Sequence[Any] = (), *, where: Any = None, channels: Sequence[str],
+                   source: str | None = None, given_on: Any = None, withdraw: bool = False) -> list[Any]:
+    """Record marketing consent with its proof (or withdraw it) for some customers, in one transaction.
+
+    The customers are the ``customer_ids`` given or those matching ``where``
+    (``"tags~shop opt-in: email"`` after a Shopify import). Giving consent
+    sets the channels' flags, ``consent_date`` (``given_on``, default today)
+    and ``consent_source`` (required). Withdrawing clears the flags and keeps
+    the date and source of the last consent. Returns the updated customers.
+    """
+    require_retail(crm)
+    wanted = [str(ch).strip().casefold() for ch in channels]
+    for channel in wanted:
+        if channel not in CONSENT_CHANNELS:
+            raise ValidationError("channel", channel, f"must be one of {', '.join(CONSENT_CHANNELS)}")
+    if not wanted:
+        raise ValidationError("channel", None, "give at least one channel")
+    if bool(customer_ids) == (where is not None):
+        raise ValidationError("where", where, "give either customer ids or a filter")
+    if not withdraw and not source:
+        raise ValidationError("source", source, "is required: how did the customer agree?")
+    fields = {} if withdraw else {"consent_source": source,
+                                  "consent_date": given_on or crm.now().date().isoformat()}
+    with crm.transaction():
+        targets = ([crm.customers.get(cid) for cid in customer_ids] if customer_ids
+                   else crm.customers.find(where=where, sort="id"))
+        updated = []
+        for customer in targets:
+            flags = {ch: getattr(customer.consent, ch) for ch in CONSENT_CHANNELS}
+            flags.update(dict.fromkeys(wanted, not withdraw))
+            updated.append(crm.customers.update(customer.id, consent=flags, fields=fields) if fields
+                           else crm.customers.update(customer.id, consent=flags))
+    return updated
+
+
 # -- marketing lists --------------------------------------------------------------------------
 
 
@@ -335,5 +373,5 @@ def marketing_list(crm: Any, *, segments: Sequence[str] = (), channel: str, tier
 __all__ = [
     "CustomerRfm", "LifecycleMove", "LifecycleRun", "MarketingList", "RfmReport", "contact_point", "customer_rfm",
     "has_recorded_consent", "marketing_list", "order_currencies", "parse_as_of", "pick_currency",
-    "purchase_histories", "require_retail", "rfm_report", "run_lifecycle",
+    "purchase_histories", "record_consent", "require_retail", "rfm_report", "run_lifecycle",
 ]

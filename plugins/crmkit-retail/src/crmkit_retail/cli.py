@@ -15,7 +15,7 @@ from crmkit import ValidationError
 
 from . import analysis
 from .rfm import SEGMENTS, TIERS
-from .rules import CONSENT_CHANNELS
+from .rules import CONSENT_CHANNELS, CONSENT_SOURCES, consented_channels
 
 FORMATS = ("table", "json", "jsonl", "csv")
 
@@ -184,6 +184,34 @@ def marketing_list(segments: tuple[str, ...], tiers: tuple[str, ...], channel: s
     if result.members is not None:
         message += f"; added {len(result.members.added)} to {result.campaign_id}"
     click.echo(message + (f"; written to {output}" if output else ""), err=True)
+
+
+CONSENT_COLUMNS = ("customer_id", "name", "consent", "consent_date", "consent_source")
+
+
+@retail.command("consent")
+@click.argument("customer_ids", nargs=-1, metavar="[CUSTOMER_ID]...")
+@click.option("--where", metavar="FILTER", help="All matching customers, e.g. \"tags~shop opt-in: email\".")
+@click.option("--channel", "channels", required=True, multiple=True, type=click.Choice(CONSENT_CHANNELS),
+              help="Channel the consent is for (repeatable).")
+@click.option("--source", type=click.Choice(CONSENT_SOURCES), help="How the customer agreed (required to give).")
+@click.option("--on", "given_on", metavar="DATE", help="When the customer agreed (default today).")
+@click.option("--withdraw", is_flag=True, help="Record that the customer withdrew consent for the channels.")
+@_format_option
+def consent(customer_ids: tuple[str, ...], where: str | None, channels: tuple[str, ...], source: str | None,
+            given_on: str | None, withdraw: bool, fmt: str) -> None:
+    """Record marketing consent with its date and source, or its withdrawal, for customers.
+
+    Marketing lists only use consent recorded this way (or given with the
+    consent_date and consent_source fields when the customer was added).
+    """
+    crm = _crm()
+    updated = analysis.record_consent(crm, customer_ids, where=where, channels=channels, source=source,
+                                      given_on=given_on, withdraw=withdraw)
+    rows = [{"customer_id": c.id, "name": c.name, "consent": list(consented_channels(c.consent)),
+             "consent_date": c.fields.get("consent_date"), "consent_source": c.fields.get("consent_source")}
+            for c in updated]
+    render(crm, rows, CONSENT_COLUMNS, fmt)
 
 
 __all__ = ["render", "retail"]
