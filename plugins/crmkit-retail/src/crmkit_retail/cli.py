@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
+from crmkit.cli import current_crm
 from tabulate import tabulate
 
 from crmkit import ValidationError
@@ -22,7 +23,7 @@ FORMATS = ("table", "json", "jsonl", "csv")
 
 def _crm() -> Any:
     """The store of this invocation, opened by crmkit's root command (``--db``, ``CRMKIT_DB``, crmkit.toml)."""
-    return click.get_current_context().find_root().obj.crm
+    return current_crm()
 
 
 def _cell(value: Any, *, table: bool) -> Any:
