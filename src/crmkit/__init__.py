@@ -32,6 +32,7 @@ _EXPORTS = {
     ),
     **dict.fromkeys(("DealStageSpec", "FieldSpec", "Profile", "SlaTarget", "StageSpec"), "crmkit.profiles.base"),
     "BusinessHours": "crmkit.profiles.hours",
+    "ImportPreset": "crmkit.io.base",
     "Section": "crmkit.views",
 }
 
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
         ValidationError,
     )
     from .hookspecs import hookimpl
+    from .io.base import ImportPreset
     from .models import (
         Address, Channel, Consent, Contact, Customer, CustomerKind, Direction, Event, Interaction, Priority,
         Resolution, Satisfaction, StageChange, Step, Ticket, TicketStatus,
