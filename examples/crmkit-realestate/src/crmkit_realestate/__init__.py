@@ -8,6 +8,7 @@ realestate profile, so installing the plugin changes nothing for others.
 from crmkit import hookimpl
 
 from .buyers import buyer_search, check_offer
+from .cli import realestate
 from .presets import PROPERTY_PORTAL
 from .profile import REALESTATE
 
@@ -39,6 +40,4 @@ def crmkit_customer_sections(crm, customer):
 
 @hookimpl
 def crmkit_register_commands(cli):
-    from .cli import realestate
-
     cli.add_command(realestate)
