@@ -84,7 +84,9 @@ def crmkit_validate_record(crm: CRM, kind: str, record: Any) -> None:
     the write transaction and before anything is stored.
 
     :param crm: the open :class:`crmkit.CRM` (read from it; do not write).
-    :param kind: the record type: ``"customer"``, ``"interaction"`` or ``"ticket"``.
+    :param kind: the record type, as in :mod:`crmkit.entities`: ``"customer"``, ``"interaction"``,
+        ``"ticket"``, ``"deal"``, ``"contract"``, ``"order"``, ``"task"``, ``"feedback"``,
+        ``"campaign"`` or ``"campaign_member"``.
     :param record: the new state of the record (a frozen attrs model).
     :return: nothing. Raise :class:`crmkit.ValidationError` naming the field and
         value to refuse the write. Implementations run in turn; the first that

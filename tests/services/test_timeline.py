@@ -157,3 +157,18 @@ def test_links_to_deals_and_orders_are_checked_and_filterable(crm, ann):
     assert err.value.field == "order_id"
     with pytest.raises(crmkit.Conflict):
         crm.orders.delete(order.id)
+
+
+def test_backdated_records_and_verbs_sit_where_they_happened(crm, clock):
+    from datetime import datetime, timezone
+
+    created = datetime(2025, 1, 5, 10, 0, tzinfo=timezone.utc)
+    old = crm.customers.add_many([{"name": "Old Friend", "created_at": created, "id": "C-50"}], keep_ids=True)[0]
+    deal = crm.deals.add(old.id, "Chairs", amount=10, currency="EUR", at="2025-02-01T10:00Z")
+    crm.deals.move(deal.id, "proposal", at="2025-02-03T10:00Z")
+    order = crm.orders.add(old.id, total=10, currency="EUR", at="2025-02-04T10:00Z")
+    crm.orders.pay(order.id, at="2025-02-05T10:00Z")
+    entries = crm.timeline.for_customer(old.id)
+    assert [(e.type, e.at.date().isoformat()) for e in entries] == [
+        ("customer.created", "2025-01-05"), ("deal.created", "2025-02-01"), ("deal.moved", "2025-02-03"),
+        ("order.placed", "2025-02-04"), ("order.paid", "2025-02-05")]

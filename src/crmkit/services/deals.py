@@ -273,7 +273,7 @@ class DealService(Service[Deal]):
             closed_at=None if spec.kind == "open" else when,
             lost_reason=str(changes.pop("lost_reason")).strip() if spec.kind == "lost" else None, **changes,
         )
-        return self._save(old, new, event_type, note=note, expected_version=expected_version)
+        return self._save(old, new, event_type, note=note, expected_version=expected_version, effective_at=when)
 
     def _when(self, at: Any, deal: Deal) -> datetime:
         """The time of a stage change: not in the future, not before the deal's last stage change."""
@@ -306,9 +306,9 @@ class DealService(Service[Deal]):
         return target, f"lifecycle: {customer.id} moved from {customer.stage} to {target}"
 
     def _save(self, old: Deal, new: Deal, event_type: str, *, note: str | None = None,
-              expected_version: int | None = None) -> Deal:
-        return save_record(self.crm, "deal", self.collection, old, new, event_type,
-                           customer_id=old.customer_id, note=note, expected_version=expected_version)
+              expected_version: int | None = None, effective_at: datetime | None = None) -> Deal:
+        return save_record(self.crm, "deal", self.collection, old, new, event_type, customer_id=old.customer_id,
+                           note=note, expected_version=expected_version, effective_at=effective_at)
 
     # -- lead conversion ---------------------------------------------------------------
 

@@ -162,7 +162,8 @@ class OrderService(Service[Order]):
                                       + (" and was paid already" if old.paid_at else ""))
             when = self._when(at, old)
             status = S.SHIPPED if old.status is S.SHIPPED else S.PAID
-            return self._save(old, attrs.evolve(old, status=status, paid_at=when), "order.paid", note=note)
+            return self._save(old, attrs.evolve(old, status=status, paid_at=when), "order.paid", note=note,
+                              effective_at=when)
 
     def ship(self, order_id: str | int, *, at: Any = None, note: str | None = None) -> Order:
         """Mark the order shipped (or handed over in the shop)."""
@@ -253,13 +254,14 @@ class OrderService(Service[Order]):
             old = self.get(order_id)
             if status not in TRANSITIONS[old.status]:
                 raise TransitionError("status", old.status.value, f"{old.id} cannot go from {old.status} to {status}")
-            new = attrs.evolve(old, status=status, **{stamp: self._when(at, old)})
-            return self._save(old, new, event_type, note=note)
+            when = self._when(at, old)
+            new = attrs.evolve(old, status=status, **{stamp: when})
+            return self._save(old, new, event_type, note=note, effective_at=when)
 
     def _save(self, old: Order, new: Order, event_type: str, *, note: str | None = None,
-              expected_version: int | None = None) -> Order:
-        return save_record(self.crm, self.kind, self.collection, old, new, event_type,
-                           customer_id=old.customer_id, note=note, expected_version=expected_version)
+              expected_version: int | None = None, effective_at: datetime | None = None) -> Order:
+        return save_record(self.crm, self.kind, self.collection, old, new, event_type, customer_id=old.customer_id,
+                           note=note, expected_version=expected_version, effective_at=effective_at)
 
 
 def parse_item(value: Any) -> OrderItem:

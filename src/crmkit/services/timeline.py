@@ -267,8 +267,8 @@ def _entry(event: Mapping[str, Any], doc: Mapping[str, Any] | None) -> TimelineE
     kind = entity.kind if entity else "contact" if record_id.startswith("P-") else "record"
     at = parse_datetime(event.get("effective_at") or event["at"])
     creation = entity is not None and event.get("type") == entity.created_event
-    if creation and entity is not None and entity.time_field != "created_at":
-        # Imported history: the record's own time, not when it was written here.
+    if creation and entity is not None:
+        # Imported or backdated history: the record's own time, not when it was written here.
         stamp = (doc or {}).get(entity.time_field) or (changes.get(entity.time_field) or [None, None])[1]
         if isinstance(stamp, str) and stamp:
             at = _as_time(stamp)
