@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,59 @@ from .errors import Conflict, NotFound
 from .storage.base import Document, Storage
 from .storage.query import Filter, SortKey, bind_filter, matches, parse_where, sort_docs
 
-__all__ = ["DATASET", "FILTER_CASES", "SORT_CASES", "StorageConformance", "StorageFactory",
-           "storage_url_factory"]
+__all__ = ["DATASET", "FILTER_CASES", "SORT_CASES", "Clock", "StorageConformance", "StorageFactory",
+           "crmkit_clock", "crmkit_env", "storage_url_factory"]
+
+#: The ``CRMKIT_*`` variables :func:`crmkit_env` clears, so a developer's own setup never leaks into tests.
+CRMKIT_VARIABLES = ("CRMKIT_DB", "CRMKIT_PLUGINS", "CRMKIT_DISABLE_PLUGINS", "CRMKIT_TRACE_PLUGINS", "CRMKIT_USER",
+                    "CRMKIT_REGION", "CRMKIT_CURRENCY")
+
+
+class Clock:
+    """A clock a test sets and moves by hand; pass it as ``crmkit.open(..., clock=clock)``.
+
+    ``Clock()`` starts on Monday 2 March 2026, 09:00 UTC; ``Clock(start)``
+    elsewhere. ``advance(days=2, hours=3)`` moves it on; ``set(moment)`` puts
+    it anywhere (a datetime, or ISO text read as UTC when it has no offset).
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+    def set(self, moment: datetime | str) -> None:
+        value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+        self.now = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def crmkit_clock() -> Clock:
+    """A :class:`Clock` at Monday 2 March 2026, 09:00 UTC."""
+    return Clock()
+
+
+@pytest.fixture
+def crmkit_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Keep a test away from the machine's crmkit setup, and return the empty working folder it runs in.
+
+    Clears the ``CRMKIT_*`` variables, points HOME and the XDG folders (so the
+    per-user default store and settings) into ``tmp_path``, and changes into
+    an empty folder there, so no ``crmkit.toml`` above it is found. Use it
+    from an autouse fixture in your ``conftest.py``.
+    """
+    for name in CRMKIT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, folder in (("HOME", "home"), ("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data")):
+        monkeypatch.setenv(name, str(tmp_path / folder))
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    monkeypatch.chdir(work)
+    return work
 
 _FILES = {"tinydb": "json", "sqlite": "db"}
 

@@ -1,7 +1,5 @@
 """Fixtures: an isolated environment, a controllable clock, and a store with the realestate profile."""
 
-from datetime import datetime, timedelta, timezone
-
 import pytest
 
 import crmkit
@@ -12,30 +10,15 @@ pytest_plugins = ["crmkit.testing"]
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(monkeypatch, tmp_path):
-    """No developer store, no other installed plugins, no real home directory, no crmkit.toml left behind."""
-    for name in ("CRMKIT_DB", "CRMKIT_PLUGINS", "CRMKIT_DISABLE_PLUGINS", "CRMKIT_USER"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+def isolated_env(crmkit_env, monkeypatch, tmp_path):
+    """No developer store, settings or user (crmkit.testing); work in tmp_path, so no crmkit.toml is left behind."""
     monkeypatch.chdir(tmp_path)
 
 
-class Clock:
-    """A clock the tests move by hand."""
-
-    def __init__(self):
-        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
-def clock():
-    return Clock()
+def clock(crmkit_clock):
+    """Monday 2 March 2026, 09:00 UTC (crmkit.testing)."""
+    return crmkit_clock
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -16,30 +16,15 @@ pytest_plugins = ["crmkit.testing"]
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(monkeypatch, tmp_path):
-    for name in ("CRMKIT_DB", "CRMKIT_PLUGINS", "CRMKIT_DISABLE_PLUGINS", "CRMKIT_USER", "CRMKIT_TRACE_PLUGINS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-
-
-class Clock:
-    """Monday 2 March 2026, 09:00 in Oslo (08:00 UTC); ``advance`` moves it."""
-
-    def __init__(self):
-        self.now = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
+def isolated_env(crmkit_env):
+    """No store, settings or user from the developer's machine (crmkit.testing)."""
 
 
 @pytest.fixture
-def clock():
-    return Clock()
+def clock(crmkit_clock):
+    """Monday 2 March 2026, 09:00 in Oslo (08:00 UTC)."""
+    crmkit_clock.set(datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc))
+    return crmkit_clock
 
 
 @pytest.fixture

@@ -14,15 +14,12 @@ from crmkit.plugins import make_plugin_manager
 #: The clock of library tests: a fixed Monday noon.
 NOW = datetime(2025, 6, 30, 12, 0, tzinfo=timezone.utc)
 
+pytest_plugins = ["crmkit.testing"]
+
 
 @pytest.fixture(autouse=True)
-def isolated_env(monkeypatch, tmp_path):
-    """No store, config or user from the developer's machine."""
-    for name in ("CRMKIT_DB", "CRMKIT_PLUGINS", "CRMKIT_DISABLE_PLUGINS", "CRMKIT_TRACE_PLUGINS", "CRMKIT_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+def isolated_env(crmkit_env, monkeypatch, tmp_path):
+    """No store, config or user from the developer's machine (crmkit.testing), in tmp_path."""
     monkeypatch.setenv("CRMKIT_USER", "tester")
     monkeypatch.chdir(tmp_path)
 

@@ -1,5 +1,3 @@
-from datetime import datetime, timedelta, timezone
-
 import pytest
 
 import crmkit
@@ -13,37 +11,19 @@ ENV = ("CRMKIT_DB", "CRMKIT_PLUGINS", "CRMKIT_DISABLE_PLUGINS", "CRMKIT_USER", "
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(monkeypatch, tmp_path):
-    for name in ENV:
+def isolated_env(crmkit_env, monkeypatch):
+    """No store, settings or user from the developer's machine; an empty folder, so no crmkit.toml
+    (where the calendar is read from) is found above it."""
+    for name in ENV:  # the plugin's own settings, besides crmkit's
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("TZ", "UTC")
-    # The calendar is read from the nearest crmkit.toml: start from an empty folder.
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
-
-
-class Clock:
-    """Monday 2 March 2026, 09:00 UTC, unless moved."""
-
-    def __init__(self):
-        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
-
-    def set(self, text):
-        self.now = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return crmkit_env
 
 
 @pytest.fixture
-def clock():
-    return Clock()
+def clock(crmkit_clock):
+    """Monday 2 March 2026, 09:00 UTC (crmkit.testing)."""
+    return crmkit_clock
 
 
 @pytest.fixture

@@ -1,0 +1,27 @@
+"""crmkit.testing's fixtures for plugin authors: an isolated environment and a clock."""
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import crmkit
+from crmkit.plugins import make_plugin_manager
+from crmkit.testing import Clock, crmkit_clock, crmkit_env  # noqa: F401  (fixtures used by name)
+
+
+def test_crmkit_env_hides_the_machines_setup(monkeypatch, tmp_path, request):
+    monkeypatch.setenv("CRMKIT_DB", "/somewhere/else.json")
+    monkeypatch.setenv("CRMKIT_USER", "developer")
+    work = request.getfixturevalue("crmkit_env")  # after the variables above are set
+    assert "CRMKIT_DB" not in os.environ and "CRMKIT_USER" not in os.environ
+    assert Path.cwd() == work and not any(work.iterdir()) and os.environ["HOME"].startswith(str(tmp_path))
+
+
+def test_clock_moves_only_when_told(crmkit_clock):
+    crm = crmkit.open("memory://", pm=make_plugin_manager(entrypoints=False), clock=crmkit_clock)
+    first = crm.customers.add("Ann").created_at
+    crmkit_clock.advance(days=2)
+    assert crm.customers.add("Bob").created_at - first == (crmkit_clock.now - first)
+    crmkit_clock.set("2026-05-01T12:00")
+    assert crmkit_clock() == datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+    assert Clock(datetime(2030, 1, 1, tzinfo=timezone.utc))().year == 2030
