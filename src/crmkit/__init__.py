@@ -34,6 +34,7 @@ _EXPORTS = {
     "BusinessHours": "crmkit.profiles.hours",
     "ImportPreset": "crmkit.io.base",
     "Section": "crmkit.views",
+    "plugin_settings": "crmkit.config",
     "parse_when": "crmkit.services.normalize",
 }
 
@@ -68,4 +69,5 @@ if TYPE_CHECKING:
     from .profiles.base import DealStageSpec, FieldSpec, Profile, SlaTarget, StageSpec
     from .profiles.hours import BusinessHours
     from .services.normalize import parse_when
+    from .config import plugin_settings
     from .views import Section

@@ -50,6 +50,27 @@ def read_config(path: Path) -> dict[str, Any]:
     return section
 
 
+def plugin_settings(table: str, *, cwd: Path | None = None) -> tuple[dict[str, Any], Path | None]:
+    """A plugin's ``[table]`` of the nearest ``crmkit.toml`` (``[services]``), and the file it came from.
+
+    ``({}, None)`` when there is no such file, ``({}, path)`` when the file
+    has no such table. A file that cannot be read, or a value that is not a
+    table, is a ValidationError naming the file.
+    """
+    path = find_config(cwd)
+    if path is None:
+        return {}, None
+    try:
+        with path.open("rb") as fp:
+            data = tomllib.load(fp)
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise ValidationError(CONFIG_NAME, str(path), f"cannot be read: {err}") from None
+    value = data.get(table, {})
+    if not isinstance(value, dict):
+        raise ValidationError(f"[{table}]", str(path), "must be a table")
+    return value, path
+
+
 def default_store_path() -> Path:
     """The per-user store used when nothing else says where the store is."""
     import platformdirs

@@ -25,3 +25,20 @@ def test_clock_moves_only_when_told(crmkit_clock):
     crmkit_clock.set("2026-05-01T12:00")
     assert crmkit_clock() == datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
     assert Clock(datetime(2030, 1, 1, tzinfo=timezone.utc))().year == 2030
+
+
+def test_plugin_settings_reads_a_plugins_table_of_the_nearest_crmkit_toml(tmp_path):
+    import pytest
+
+    from crmkit import ValidationError, plugin_settings
+
+    assert plugin_settings("services", cwd=tmp_path) == ({}, None)
+    (tmp_path / "crmkit.toml").write_text('[crmkit]\ndb = "crm.json"\n\n[services]\nhours = "mon-fri 08:00-16:00"\n')
+    deeper = tmp_path / "a" / "b"
+    deeper.mkdir(parents=True)
+    assert plugin_settings("services", cwd=deeper) == ({"hours": "mon-fri 08:00-16:00"}, tmp_path / "crmkit.toml")
+    assert plugin_settings("retail", cwd=deeper) == ({}, tmp_path / "crmkit.toml")
+    (tmp_path / "crmkit.toml").write_text('services = 3\n')
+    with pytest.raises(ValidationError) as err:
+        plugin_settings("services", cwd=tmp_path)
+    assert err.value.field == "[services]"

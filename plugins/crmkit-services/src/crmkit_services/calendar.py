@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -44,13 +43,12 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from crmkit import BusinessHours, ValidationError
+from crmkit import BusinessHours, ValidationError, plugin_settings
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: The calendar when nobody configured one.
 DEFAULT_HOURS = "mon-fri 08:00-17:00"
 DEFAULT_TIMEZONE = "UTC"
-CONFIG_NAME = "crmkit.toml"
 ENV_HOURS = "CRMKIT_SERVICES_HOURS"
 ENV_TIMEZONE = "CRMKIT_SERVICES_TIMEZONE"
 ENV_HOLIDAYS = "CRMKIT_SERVICES_HOLIDAYS"
@@ -172,31 +170,14 @@ class ServicesSettings:
     sources: Mapping[str, str] = attrs.field(factory=dict)
 
 
-def find_config(start: Path | None = None) -> Path | None:
-    """The nearest ``crmkit.toml`` in ``start`` (default: the working directory) or a parent."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def read_services_table(path: Path) -> dict[str, Any]:
-    """The ``[services]`` table of a ``crmkit.toml`` (empty when it has none)."""
-    try:
-        with path.open("rb") as fp:
-            data = tomllib.load(fp)
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise ValidationError("crmkit.toml", str(path), f"cannot be read: {err}") from None
-    table = data.get("services", {})
-    if not isinstance(table, dict):
-        raise ValidationError("[services]", str(path), "must be a table")
+def read_services_table(cwd: Path | None = None) -> tuple[dict[str, Any], Path | None]:
+    """The ``[services]`` table of the nearest ``crmkit.toml`` and that file (``({}, None)`` without one)."""
+    table, path = plugin_settings("services", cwd=cwd)
     unknown = sorted(set(table) - {"hours", "timezone", "holidays", "required_steps"})
     if unknown:
         raise ValidationError("[services]", ", ".join(unknown),
                               f"unknown settings in {path}; known: hours, timezone, holidays, required_steps")
-    return table
+    return table, path
 
 
 def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> ServicesSettings:
@@ -204,8 +185,7 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
     env = os.environ if environ is None else environ
     raw: dict[str, Any] = {"hours": DEFAULT_HOURS, "timezone": DEFAULT_TIMEZONE, "holidays": ()}
     sources = dict.fromkeys(("hours", "timezone", "holidays", "required_steps"), "default")
-    config = find_config(cwd)
-    table = read_services_table(config) if config is not None else {}
+    table, config = read_services_table(cwd)
     for key in ("hours", "timezone", "holidays", "required_steps"):
         if key in table:
             raw[key] = table[key]
@@ -262,6 +242,6 @@ def next_business_day_end(hours: BusinessHours, moment: datetime) -> datetime:
 
 __all__ = [
     "DEFAULT_HOURS", "DEFAULT_TIMEZONE", "ENV_HOLIDAYS", "ENV_HOURS", "ENV_TIMEZONE", "ServicesSettings",
-    "describe_week", "find_config", "hours_from_table", "load_settings", "next_business_day_end",
+    "describe_week", "hours_from_table", "load_settings", "next_business_day_end",
     "parse_holidays", "parse_hours", "read_services_table",
 ]
