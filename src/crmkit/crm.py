@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pluggy
 
@@ -45,8 +45,16 @@ if TYPE_CHECKING:
     from .services.tasks import TaskService
     from .services.timeline import TimelineService
 
-#: (type, record id, customer id, changes, note[, effective_at]) of an event about to be written.
-EventDraft = tuple[Any, ...]
+class EventDraft(NamedTuple):
+    """An event about to be written; services pass plain tuples in this order."""
+
+    type: str
+    record_id: str
+    customer_id: str | None
+    changes: Mapping[str, Any]
+    note: str | None
+    #: When the change took effect, if not now (a backdated step).
+    effective_at: datetime | None = None
 
 
 class CRM:
@@ -181,21 +189,17 @@ class CRM:
 
     # -- used by the services ------------------------------------------------------
 
-    def record_events(self, drafts: Sequence[EventDraft]) -> list[Event]:
-        """Append events to the log inside the current transaction.
-
-        A draft is ``(type, record id, customer id, changes, note)``, optionally
-        followed by the time the change took effect when that is not now.
-        """
+    def record_events(self, drafts: Sequence[EventDraft | tuple[Any, ...]]) -> list[Event]:
+        """Append events to the log inside the current transaction (see :class:`EventDraft`)."""
         if not drafts:
             return []
         now = self.now()
-        events = [
-            Event(at=now, actor=self.actor, type=draft[0], record_id=draft[1], customer_id=draft[2],
-                  changes=dict(draft[3]), note=draft[4],
-                  effective_at=draft[5] if len(draft) > 5 and draft[5] != now else None)
-            for draft in drafts
-        ]
+        events = []
+        for draft in drafts:
+            d = EventDraft(*draft)
+            events.append(Event(at=now, actor=self.actor, type=d.type, record_id=d.record_id,
+                                customer_id=d.customer_id, changes=dict(d.changes), note=d.note,
+                                effective_at=d.effective_at if d.effective_at != now else None))
         events = stamp_new(self, events)
         self.storage.insert("events", [to_doc(e) for e in events])
         self._pending.extend(events)

@@ -9,7 +9,7 @@ import click
 from ..models import Contract
 from ..services.contracts import OverdueInstalment
 from .context import AppContext, pass_app
-from .options import format_option, given, list_options
+from .options import changes_given, format_option, given, list_options, version_option
 from .output import Column, Fields, Table, render, render_record
 
 LIST_COLUMNS: list[Column] = [
@@ -149,13 +149,11 @@ def expire(app: AppContext, contract_id: str | None, as_of: str | None) -> None:
 @click.option("--starts", "starts_on", metavar="DATE", help="Draft only.")
 @click.option("--monthly", type=click.IntRange(min=1), metavar="N", help="Draft only: a new plan of N instalments.")
 @click.option("--first-due", "first_due_on", metavar="DATE", help="With --monthly.")
-@click.option("--version", "expected_version", type=int, help="Refuse the edit unless the contract is at this version.")
+@version_option
 @pass_app
 def edit(app: AppContext, contract_id: str, expected_version: int | None, **values: Any) -> None:
     """Edit a contract (a draft's terms; a signed contract's title, notes and end date)."""
-    changes = given(**values)
-    if not changes:
-        raise click.UsageError("nothing to change: give at least one option")
+    changes = changes_given(**values)
     record = app.crm.contracts.update(contract_id, expected_version=expected_version, **changes)
     click.echo(f"{record.id} version {record.version}")
 

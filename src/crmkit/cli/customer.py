@@ -13,10 +13,18 @@ from ..entities import ENTITIES
 from ..privacy import mask_document, mask_documents, sensitive_fields
 from ..models import Contact, Customer, Ticket
 from ..services.customers import CustomerOverview
-from ..services.timeline import TimelineEntry
 from ..views import Section
 from .context import AppContext, pass_app
-from .options import KEY_VALUE, format_option, given, list_options, pairs_to_dict, reveal_option
+from .options import (
+    KEY_VALUE,
+    changes_given,
+    format_option,
+    given,
+    list_options,
+    pairs_to_dict,
+    reveal_option,
+    version_option,
+)
 from .output import (
     Block,
     Column,
@@ -195,6 +203,8 @@ def _ticket_lines(ticket: Ticket, now: datetime) -> list[str]:
 def timeline(app: AppContext, customer_id: str, kinds: tuple[str, ...], since: str | None, until: str | None,
              limit: int | None, fmt: str) -> None:
     """Everything that happened to a customer and their records, oldest first."""
+    from ..services.timeline import TimelineEntry  # only this command needs it (and statistics)
+
     entries = app.crm.timeline.for_customer(customer_id, kinds=kinds or None, since=since, until=until,
                                             limit=limit)
     render(entries, TIMELINE_COLUMNS, fmt, pm=app.pm, model=TimelineEntry)
@@ -220,15 +230,12 @@ def timeline(app: AppContext, customer_id: str, kinds: tuple[str, ...], since: s
 @click.option("--industry")
 @click.option("--size")
 @click.option("--notes")
-@click.option("--version", "expected_version", type=int, metavar="N",
-              help="Fail unless the record is still at version N (someone else may have changed it).")
+@version_option
 @pass_app
 def edit(app: AppContext, customer_id: str, fields: tuple[tuple[str, str], ...], expected_version: int | None,
          **changes: Any) -> None:
     """Change a customer's details and print its id and new version. Use `lifecycle move` for the stage."""
-    values = given(fields=pairs_to_dict(fields), **changes)
-    if not values:
-        raise click.UsageError("nothing to change: give at least one option, see --help")
+    values = changes_given(fields=pairs_to_dict(fields), **changes)
     record = app.crm.customers.update(customer_id, expected_version=expected_version, **values)
     click.echo(f"{record.id} version {record.version}")
 

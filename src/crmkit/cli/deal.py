@@ -10,7 +10,7 @@ import click
 from ..models import Deal
 from ..services.deals import DealTotal, PipelineRow
 from .context import AppContext, pass_app
-from .options import at_option, format_option, given, list_options
+from .options import at_option, changes_given, format_option, given, list_options, version_option
 from .output import Column, Fields, Table, render, render_record
 
 ADD_HELP = {
@@ -198,13 +198,11 @@ def reopen(app: AppContext, deal_id: str, stage: str | None, reason: str | None,
 @click.option("--next-step")
 @click.option("--next-step-on", metavar="DATE")
 @click.option("--lost-reason", help="Correct a lost deal's reason.")
-@click.option("--version", "expected_version", type=int, help="Refuse the edit unless the deal is at this version.")
+@version_option
 @pass_app
 def edit(app: AppContext, deal_id: str, expected_version: int | None, **values: Any) -> None:
     """Edit a deal's details (the stage changes with move, win, lose and reopen)."""
-    changes = given(**values)
-    if not changes:
-        raise click.UsageError("nothing to change: give at least one option")
+    changes = changes_given(**values)
     record = app.crm.deals.update(deal_id, expected_version=expected_version, **changes)
     click.echo(f"{record.id} version {record.version}")
 

@@ -10,7 +10,7 @@ import click
 
 from ..models import Priority, Task, TaskStatus
 from .context import AppContext, pass_app
-from .options import at_option, format_option, given, list_options
+from .options import at_option, changes_given, format_option, given, list_options
 from .output import Column, Fields, Table, render, render_record
 
 PRIORITIES = ", ".join(p.value for p in Priority)
@@ -67,10 +67,7 @@ def add(app: AppContext, title: str, **values: Any) -> None:
 @pass_app
 def edit(app: AppContext, task_id: str, **values: Any) -> None:
     """Change a task's title, links, assignee, due time, priority, reminder or notes."""
-    changes = given(**values)
-    if not changes:
-        raise click.UsageError("nothing to change: give at least one option")
-    _done(app.crm.tasks.update(task_id, **changes))
+    _done(app.crm.tasks.update(task_id, **changes_given(**values)))
 
 
 @task.command("list")

@@ -48,13 +48,8 @@ def removed(doc: Mapping[str, Any]) -> dict[str, list[Any]]:
             if key not in BOOKKEEPING and (value or isinstance(value, (bool, int, float)))}
 
 
-def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, list[Any]]:
+def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
     """Top-level fields that changed, as ``{field: [old, new]}`` in stored form."""
-    if old is None:
-        # A new record: keep what it was created with, minus empty fields and
-        # the bookkeeping that the event carries itself (record_id, at).
-        return {key: [None, value] for key, value in new.items()
-                if key not in BOOKKEEPING and (value or isinstance(value, (bool, int, float)))}
     return {
         key: [old.get(key), value]
         for key, value in new.items()

@@ -13,7 +13,7 @@ from ..models import Campaign, CampaignMember, CampaignStatus, Response
 from ..models.campaign import FUNNEL
 from ..models.money import parse_amount
 from ..storage.query import Compare, Filter
-from .base import Service, build, insert_records, normalize_id, save_record, stamp_new
+from .base import Service, build, insert_records, save_record, stamp_new
 from .normalize import CLOCK_SKEW, parse_day, parse_when
 from .references import check_reference
 
@@ -269,12 +269,6 @@ class CampaignMemberService(Service[CampaignMember]):
     kind = "campaign_member"
     aliases = {"campaign": "campaign_id", "customer": "customer_id"}
 
-    def _resolve_path(self, path: tuple[str, ...]) -> tuple[tuple[str, ...], Any]:
-        resolved, coerce = super()._resolve_path(path)
-        if resolved == ("campaign_id",):
-            return resolved, _campaign_id
-        return resolved, coerce
-
     def add_many(self, rows: Iterable[Mapping[str, Any] | CampaignMember], *,
                  keep_ids: bool = False) -> list[CampaignMember]:
         """Add many members in one transaction (imports); one member per customer per campaign."""
@@ -352,14 +346,6 @@ class CampaignMemberService(Service[CampaignMember]):
             new = attrs.evolve(old, response=reached[-1], **changes)
             return save_record(self.crm, "campaign_member", self.collection, old, new, "campaign.responded",
                                customer_id=old.customer_id, note=step.value)
-
-
-def _campaign_id(value: Any) -> Any:
-    """``campaign=3`` in a filter means CP-3; text that is not an id (``campaign_id~CP-1``) stays as typed."""
-    try:
-        return normalize_id("CP", value, "campaign_id")
-    except ValidationError:
-        return value
 
 
 def _status_from_dates(starts_on: date | None, ends_on: date | None, today: date) -> CampaignStatus:

@@ -14,7 +14,7 @@ from ..errors import Conflict, TransitionError, ValidationError
 from ..models.contract import Contract, ContractStatus, Instalment, cents
 from ..models.money import NO_MINOR_UNIT, parse_amount, parse_currency
 from ..storage.query import Compare
-from .base import BOOKKEEPING, Service, _loose_id, build, insert_records, resolve_model_path, save_record, stamp_new
+from .base import BOOKKEEPING, Service, build, insert_records, save_record, stamp_new
 from .normalize import parse_day
 from .references import check_reference
 
@@ -328,13 +328,6 @@ class ContractService(Service[Contract]):
                     days_overdue=(day - item.due_on).days))
         result.sort(key=lambda o: (o.due_on, int(o.contract_id.split("-")[1]), o.instalment))
         return result
-
-    def _resolve_path(self, path: tuple[str, ...]) -> tuple[tuple[str, ...], Any]:
-        # ``deal=3`` means D-3, as ``customer=3`` means C-3.
-        head = self.aliases.get(path[0], path[0])
-        if head == "deal_id" and len(path) == 1:
-            return ("deal_id",), lambda v: _loose_id("D", v)
-        return resolve_model_path(self.model, (head, *path[1:]), self.crm)
 
     # -- internals -----------------------------------------------------------------
 

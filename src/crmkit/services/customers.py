@@ -244,11 +244,13 @@ class CustomerService(Service[Customer]):
             if any(dependants.values()) and not cascade:
                 counts = ", ".join(f"{len(ids)} {coll}" for coll, ids in dependants.items() if ids)
                 raise Conflict(customer.id, f"still has {counts}; delete those first or use cascade")
+            drafts = []
             for collection, ids in dependants.items():
                 for doc in self.storage.get_many(collection, ids):
                     self.storage.delete(collection, doc["id"])
-                    self.crm.record_events([(f"{ENTITIES[collection].kind}.deleted", doc["id"], customer.id,
-                                             removed(doc), "cascade")])
+                    drafts.append((f"{ENTITIES[collection].kind}.deleted", doc["id"], customer.id, removed(doc),
+                                   "cascade"))
+            self.crm.record_events(drafts)
             self.storage.delete(self.collection, customer.id, expected_version=customer.version)
             self.crm.record_events([("customer.deleted", customer.id, customer.id, removed(to_doc(customer)),
                                      None)])
