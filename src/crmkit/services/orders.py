@@ -17,7 +17,7 @@ import attrs
 
 from ..errors import TransitionError, ValidationError
 from ..models.convert import format_datetime
-from ..models.money import NO_MINOR_UNIT, parse_currency
+from ..models.money import parse_amount, parse_currency
 from ..models.order import Order, OrderItem, OrderStatus, items_total
 from ..storage.query import In
 from .base import BOOKKEEPING, Service, build, insert_records, normalize_id, save_record, stamp_new
@@ -304,7 +304,8 @@ def _summary(cid: str, entry: dict[str, Any]) -> PurchaseSummary:
 
 
 def _round(currency: str, value: float) -> float:
-    return round(value, 0 if currency in NO_MINOR_UNIT else 2) + 0.0  # + 0.0 turns -0.0 into 0.0
+    # The money module's rule (half to even on the decimal value), as every stored amount is rounded.
+    return parse_amount("amount", value, currency=currency, negative=True) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 __all__ = ["EDITABLE", "TRANSITIONS", "OrderService", "PurchaseSummary", "parse_item"]
