@@ -12,9 +12,8 @@ import re
 import sys
 from collections.abc import Iterable
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import attrs
 import pluggy
 
 from . import hookspecs
@@ -32,7 +31,62 @@ DEFAULT_PLUGINS = (
     "crmkit.io.presets",
 )
 
+#: The hooks each built-in implements, with their ``hookimpl`` options. A command
+#: registers a small stand-in per built-in that imports the real module when one
+#: of its hooks is first called, so that ``crmkit --help`` and commands that need
+#: no importer, say, do not pay for importing them. ``crmkit plugins`` shows the
+#: same names and hooks; a test checks this table against the modules.
+BUILTIN_HOOKS: dict[str, dict[str, dict[str, Any]]] = {
+    "crmkit.storage.memory": {"crmkit_storage_backends": {}},
+    "crmkit.storage.tinydb": {"crmkit_storage_backends": {}},
+    "crmkit.storage.sqlite": {"crmkit_storage_backends": {}},
+    "crmkit.profiles.generic": {"crmkit_profiles": {}},
+    "crmkit.io.csv_format": {"crmkit_importers": {}, "crmkit_exporters": {}},
+    "crmkit.io.json_format": {"crmkit_importers": {}, "crmkit_exporters": {}},
+    "crmkit.io.presets": {"crmkit_import_presets": {}},
+}
+
 ENTRY_POINT_GROUP = "crmkit"
+
+if TYPE_CHECKING:
+    from ._plugin_info import PluginInfo
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PluginInfo":  # an attrs class: imported when asked for, not by every command
+        from ._plugin_info import PluginInfo
+
+        return PluginInfo
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _parameters(function: Any) -> tuple[str, ...]:
+    """The names of a plain function's positional parameters (what pluggy passes a hook implementation)."""
+    code = function.__code__
+    return tuple(code.co_varnames[: code.co_argcount])
+
+
+def builtin_plugin(module_name: str) -> ModuleType:
+    """A stand-in for built-in plugin ``module_name``: its hooks import the module on first call.
+
+    The stand-in's hook functions take the hook's parameters (pluggy reads them
+    through ``__wrapped__``, the hook specification) and pass the real
+    implementation the ones it asks for, so the hooks behave exactly as the
+    module's own.
+    """
+    stand_in = ModuleType(module_name, f"Stand-in for {module_name}: imported on the first hook call.")
+    for hook_name, options in BUILTIN_HOOKS[module_name].items():
+        spec = getattr(hookspecs, hook_name)
+
+        def call(*args: Any, _hook: str = hook_name, _names: tuple[str, ...] = _parameters(spec)) -> Any:
+            real = getattr(importlib.import_module(module_name), _hook)
+            given = dict(zip(_names, args))
+            return real(**{name: given[name] for name in _parameters(real)})
+
+        call.__name__ = call.__qualname__ = hook_name
+        call.__wrapped__ = spec  # type: ignore[attr-defined]
+        setattr(stand_in, hook_name, hookspecs.hookimpl(**options)(call))
+    return stand_in
 
 
 def _names_from_env(variable: str) -> set[str] | None:
@@ -67,7 +121,7 @@ def make_plugin_manager(
         pm.set_blocked(name)
     for module_name in DEFAULT_PLUGINS:
         if module_name not in blocked:
-            pm.register(importlib.import_module(module_name), name=module_name)
+            pm.register(builtin_plugin(module_name), name=module_name)
     if entrypoints:
         _load_entrypoints(pm, allowed=_names_from_env("CRMKIT_PLUGINS"), blocked=blocked)
     for plugin in extra:
@@ -158,18 +212,10 @@ def _load_entrypoints(pm: PluginManager, *, allowed: set[str] | None, blocked: s
             pm.distributions[ep.name] = origin
 
 
-@attrs.frozen
-class PluginInfo:
-    """One row of ``crmkit plugins``."""
-
-    name: str
-    version: str
-    hooks: tuple[str, ...]
-    builtin: bool
-
-
 def plugin_info(pm: PluginManager) -> list[PluginInfo]:
     """Describe every registered plugin: name, version (of its distribution) and hooks."""
+    from ._plugin_info import PluginInfo
+
     dists = getattr(pm, "distributions", {})
     rows = []
     for name, plugin in pm.list_name_plugin():

@@ -44,6 +44,33 @@ def test_builtins_are_registered_like_plugins():
     assert tinydb.hooks == ("crmkit_storage_backends",) and tinydb.version == crmkit.__version__
 
 
+def test_builtin_stand_ins_declare_what_the_modules_implement():
+    # Commands register stand-ins (crmkit.plugins.BUILTIN_HOOKS) that import a built-in on its first
+    # hook call: they must declare exactly the module's hooks, with the same hookimpl options.
+    from crmkit.plugins import BUILTIN_HOOKS, builtin_plugin
+
+    assert list(BUILTIN_HOOKS) == list(DEFAULT_PLUGINS)
+    for module_name in DEFAULT_PLUGINS:
+        module = importlib.import_module(module_name)
+        real = {name: dict(getattr(module, name).crmkit_impl) for name in dir(module)
+                if name.startswith("crmkit_") and hasattr(getattr(module, name), "crmkit_impl")}
+        stand_in = builtin_plugin(module_name)
+        assert {name: dict(getattr(stand_in, name).crmkit_impl) for name in BUILTIN_HOOKS[module_name]} == real
+        for name in real:
+            assert getattr(stand_in, name)() == getattr(module, name)(), (module_name, name)
+
+
+def test_a_command_imports_only_the_builtins_it_uses():
+    import subprocess
+    import sys
+
+    code = ("import sys; from crmkit.plugins import make_plugin_manager, plugin_info; pm = make_plugin_manager(); "
+            "print(sorted(m for m in sys.modules if m.startswith(('crmkit.storage.', 'crmkit.io.', 'crmkit.profiles')))); "
+            "print('attr' in sys.modules); print(len(plugin_info(pm)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == ["[]", "False", str(len(DEFAULT_PLUGINS))]
+
+
 def test_disable_plugins_env_blocks_builtins(monkeypatch):
     monkeypatch.setenv("CRMKIT_DISABLE_PLUGINS", "crmkit.storage.memory")
     pm = make_plugin_manager(entrypoints=False)

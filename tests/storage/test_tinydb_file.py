@@ -62,7 +62,9 @@ def test_files_are_readable_by_stock_tinydb(path: Path) -> None:
     header = db.table("_crmkit").get(doc_id=1)
     assert header is not None and header["format"] == 2
     assert (header["meta"], header["counters"]) == ({"profile": "generic"}, {"C": 12})
-    assert header["collections"]["customers"] == {"file": "customers.1.json", "count": 1}
+    assert header["collections"]["customers"] == {"file": "customers.1.json", "count": 1,
+                                                  "keys": "customers.1.keys.jsonl", "keys_count": 1,
+                                                  "keys_length": header["collections"]["customers"]["keys_length"]}
     db.close()
     db = tinydb.TinyDB(path.parent / "crm.json.d" / "customers.1.json")
     assert db.table("customers").get(doc_id=12) == customer(12, emails=["a@b.c"])

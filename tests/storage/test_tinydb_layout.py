@@ -43,7 +43,18 @@ def manifest(path: Path) -> dict[str, Any]:
 
 
 def data_files(path: Path) -> list[str]:
-    return sorted(os.listdir(f"{path}.d"))
+    """The files in the data folder, without the key files beside the collection files."""
+    return sorted(name for name in os.listdir(f"{path}.d") if not name.endswith(".keys.jsonl"))
+
+
+def key_files(path: Path) -> list[str]:
+    return sorted(name for name in os.listdir(f"{path}.d") if name.endswith(".keys.jsonl"))
+
+
+def keys_of(path: Path, name: str) -> dict[str, Any]:
+    """A manifest entry's key-file fields."""
+    entry = manifest(path)["collections"][name]
+    return {field: entry[field] for field in ("keys", "keys_length", "keys_count")}
 
 
 @pytest.fixture
@@ -94,11 +105,18 @@ def test_layout(path: Path) -> None:
     header = manifest(path)
     assert header["format"] == FORMAT and header["commit"] == 1 and header["meta"] == {"profile": "generic"}
     entries = header["collections"]
-    assert entries["customers"] == {"file": "customers.1.json", "count": 2}
-    assert entries["tickets"] == {"file": "tickets.1.json", "count": 1}
-    log = Path(f"{path}.d") / "events.1.jsonl"
-    assert entries["events"] == {"file": "events.1.jsonl", "count": 3, "length": log.stat().st_size, "max_key": 3}
+    folder = Path(f"{path}.d")
+    for name in ("customers", "tickets", "events"):
+        length = (folder / f"{name}.1.keys.jsonl").stat().st_size
+        assert keys_of(path, name) == {"keys": f"{name}.1.keys.jsonl", "keys_length": length,
+                                       "keys_count": entries[name]["count"]}
+    assert entries["customers"] == {"file": "customers.1.json", "count": 2, **keys_of(path, "customers")}
+    assert entries["tickets"] == {"file": "tickets.1.json", "count": 1, **keys_of(path, "tickets")}
+    log = folder / "events.1.jsonl"
+    assert entries["events"] == {"file": "events.1.jsonl", "count": 3, "length": log.stat().st_size, "max_key": 3,
+                                 **keys_of(path, "events")}
     assert data_files(path) == ["customers.1.json", "events.1.jsonl", "tickets.1.json"]
+    assert key_files(path) == ["customers.1.keys.jsonl", "events.1.keys.jsonl", "tickets.1.keys.jsonl"]
     # One line per commit: a JSON array of the documents it appended.
     assert [orjson.loads(line) for line in log.read_bytes().splitlines()] == [[event(1), event(2, "C-2"), event(3, "T-1")]]
     assert path.stat().st_size < 1000  # the manifest stays small whatever the store holds
@@ -122,7 +140,9 @@ def test_files_lists_what_holds_the_store(path: Path) -> None:
     assert store.files() == []
     filled(path)
     folder = Path(f"{path}.d")
-    assert store.files() == [path, folder / "customers.1.json", folder / "tickets.1.json", folder / "events.1.jsonl"]
+    assert store.files() == [path, *(folder / f"{name}.1.{kind}" for name, suffix in
+                                     (("customers", "json"), ("tickets", "json"), ("events", "jsonl"))
+                                     for kind in (suffix, "keys.jsonl"))]
 
 
 # -- only what a transaction touched is written ----------------------------------
@@ -132,8 +152,9 @@ def test_a_transaction_writes_only_the_collections_it_changed(path: Path, create
     store = filled(path)
     created.clear()
     store.replace("customers", customer(1, version=2), expected_version=1)
-    assert created == ["customers.2.json", ".crm.json.crmkit-tmp"]
+    assert created == ["customers.2.json", "customers.2.keys.jsonl", ".crm.json.crmkit-tmp"]
     assert data_files(path) == ["customers.2.json", "events.1.jsonl", "tickets.1.json"]  # the old file is gone
+    assert key_files(path) == ["customers.2.keys.jsonl", "events.1.keys.jsonl", "tickets.1.keys.jsonl"]
     created.clear()
     store.next_ids("C")
     store.set_meta("region", "NO")
@@ -170,6 +191,7 @@ def test_replacing_or_deleting_an_event_rewrites_the_log(path: Path) -> None:
     store.delete("events", "E-3")
     store.delete("events", "E-9")
     assert "events" not in manifest(path)["collections"] and data_files(path) == ["customers.1.json", "tickets.1.json"]
+    assert key_files(path) == ["customers.1.keys.jsonl", "tickets.1.keys.jsonl"]
     assert TinyDBStore(path).count("events") == 0
 
 
@@ -240,9 +262,11 @@ def test_opening_reads_only_the_manifest(path: Path, reads: list[Any]) -> None:
     assert store.count("customers") == 2 and sorted(store.collections()) == ["customers", "events", "tickets"]
     assert reads == []
     assert store.get("customers", "C-2") == customer(2)
-    assert [file for file, _, _ in reads] == ["customers.1.json"]
+    assert [file for file, _, _ in reads] == ["customers.1.keys.jsonl"]  # and the bytes of C-2 only
     store.get("customers", "C-1")
     assert len(reads) == 1  # parsed once
+    assert [doc["id"] for doc in store.scan("customers")] == ["C-1", "C-2"]
+    assert [file for file, _, _ in reads] == ["customers.1.keys.jsonl", "customers.1.json"]
 
 
 def test_another_process_commit_reloads_only_what_changed(path: Path, reads: list[Any]) -> None:
@@ -255,7 +279,7 @@ def test_another_process_commit_reloads_only_what_changed(path: Path, reads: lis
     writer.insert("customers", [customer(3)])
     assert reader.get("customers", "C-3") == customer(3)
     assert reader.scan("tickets") and reader.scan("events")
-    assert [file for file, _, _ in reads] == ["customers.2.json"]
+    assert [file for file, _, _ in reads] == ["customers.2.keys.jsonl"]
     reads.clear()
     log_length = manifest(path)["collections"]["events"]["length"]
     writer.insert("events", [event(4), event(5)])
@@ -477,6 +501,7 @@ def test_collection_names_that_are_not_plain_get_a_hashed_file_name(path: Path) 
         store.insert(name, [customer(n)])
     files = data_files(path)
     assert len(files) == len(names) and all(f.startswith("x-") for f in files)
+    assert sorted(f.replace(".keys", "") for f in key_files(path)) == [f"{f}l" for f in files]
     again = TinyDBStore(path)
     assert [again.get(name, f"C-{n}") for n, name in enumerate(names, 1)] == [customer(n) for n in range(1, 6)]
 
@@ -550,7 +575,8 @@ def test_a_bulk_import_writes_each_file_once(path: Path, created: list[str]) -> 
         numbers = store.next_ids("C", 10_000)
         store.insert("customers", [customer(n, emails=[f"c{n}@example.com"]) for n in numbers])
         store.insert("events", [event(n, f"C-{n}") for n in numbers])
-    assert created == ["customers.1.json", "events.1.jsonl", ".crm.json.crmkit-tmp"]
+    assert created == ["customers.1.json", "customers.1.keys.jsonl", "events.1.jsonl", "events.1.keys.jsonl",
+                       ".crm.json.crmkit-tmp"]
     log = Path(f"{path}.d") / "events.1.jsonl"
     assert [len(orjson.loads(line)) for line in log.read_bytes().splitlines()] == [1000] * 10
     store.insert("events", [event(n) for n in range(10_001, 12_501)])

@@ -179,12 +179,16 @@ class TimelineService:
         ``last_survey``. A node not reached is left out.
         """
         customer = self.crm.customers.get(customer_id)
-        return self.all_time_nodes(Compare(("id",), "=", customer.id)).get(customer.id, {})
+        doc = self.crm.storage.get("customers", customer.id)
+        return self._time_nodes([doc] if doc else [], few=True).get(customer.id, {})
 
     def all_time_nodes(self, where: str | Filter | None = None) -> dict[str, dict[str, datetime]]:
         """:meth:`time_nodes` of every customer matching ``where``, by customer id, in one pass per record type."""
-        crm = self.crm
-        customers = crm.customers.find_documents(where)
+        customers = self.crm.customers.find_documents(where)
+        return self._time_nodes(customers, few=where is not None)
+
+    def _time_nodes(self, customers: Sequence[Mapping[str, Any]], *, few: bool) -> dict[str, dict[str, datetime]]:
+        """The time nodes of these customer documents; ``few``: ask the store for their records by customer id."""
         nodes: dict[str, dict[str, datetime]] = {}
         for doc in customers:
             mine = nodes.setdefault(doc["id"], {})
@@ -193,7 +197,7 @@ class TimelineService:
             for change in doc.get("stage_history") or ():
                 mine.setdefault(change["to_stage"], parse_datetime(change["at"]))
         # A few customers: ask the store for theirs; many: one scan, filtered here.
-        ids = list(nodes) if where is not None and len(nodes) <= BATCH else []
+        ids = list(nodes) if few and len(nodes) <= BATCH else []
         for entity in ENTITIES.values():
             if entity.owner is not None and entity.nodes and nodes:
                 self._entity_nodes(entity, ids, nodes)

@@ -153,5 +153,5 @@ LOOKUP_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "campaign_members": (("customer_id",), ("campaign_id",)),
     "orders": (("customer_id",), ("number",), ("status",)),
     "tasks": (("customer_id",), ("assignee",), ("status",)),
-    "events": (("record_id",),),
+    "events": (("record_id",), ("customer_id",)),  # a customer's timeline reads their events
 }

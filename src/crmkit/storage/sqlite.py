@@ -61,8 +61,6 @@ from .url import parse_store_url
 FORMAT = 1
 #: ``PRAGMA application_id`` of a crmkit store: "crmk".
 APPLICATION_ID = 0x63726D6B
-#: Lookup paths this backend indexes besides ``LOOKUP_KEYS`` (a customer's timeline reads events by customer).
-EXTRA_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {"events": (("customer_id",),)}
 
 _MAGIC = b"SQLite format 3\x00"
 _STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
@@ -344,7 +342,7 @@ class SQLiteStore:
         ).fetchone()
         if taken:  # table names ignore case in SQLite; collection names do not
             name = f"c__{number}"
-        paths = [".".join(p) for p in (*LOOKUP_KEYS.get(collection, ()), *EXTRA_KEYS.get(collection, ()))]
+        paths = [".".join(p) for p in LOOKUP_KEYS.get(collection, ())]
         table = _Table.build(collection, name, paths)
         for sql in table.ddl():
             conn.execute(sql)

@@ -5,6 +5,7 @@ Layout (format 2) of a store named ``crm.json``::
     crm.json                        the manifest, and the commit point
     crm.json.lock                   the writers' lock
     crm.json.d/customers.17.json    one TinyDB-compatible file per collection
+    crm.json.d/customers.17.keys.jsonl  beside each, its key file (crmkit.storage._keyfiles)
     crm.json.d/tickets.9.json
     crm.json.d/events.1.jsonl       the event log: JSON lines, only ever appended to
 
@@ -27,11 +28,12 @@ are committed; readers ignore anything after them.
 
 How a transaction commits (the caller holds ``crm.json.lock``):
 
-1. Every collection the transaction changed gets a new file named after the
-   new commit number (written, fsynced; never a file a manifest points at),
-   except the event log when the transaction only added events: the log is
-   cut back to its committed length (dropping what a killed writer left) and
-   the new lines are appended and fsynced.
+1. Every collection the transaction changed gets a new file and key file
+   named after the new commit number (written, fsynced; never a file a
+   manifest points at), except the event log when the transaction only added
+   events: the log and its key file are cut back to their committed lengths
+   (dropping what a killed writer left) and the new lines are appended and
+   fsynced.
 2. The directory ``crm.json.d`` is fsynced, then a new manifest is written to
    a temp file, fsynced, renamed over ``crm.json`` and the folder fsynced.
    That rename is the commit: a crash at any moment before it leaves the old
@@ -39,8 +41,9 @@ How a transaction commits (the caller holds ``crm.json.lock``):
 3. Files no manifest names any more (replaced ones, and garbage from a killed
    writer) are removed.
 
-Reading stays lazy: opening a store reads only the manifest; a collection is
-parsed on first use, and re-parsed only when the manifest names another file
+Reading stays lazy: opening a store reads only the manifest; a lookup by id
+or lookup key that needs a few documents reads just those through the key
+file; otherwise a collection is parsed on first use, and re-parsed only when the manifest names another file
 for it (or, for the log, reads just the lines appended since). Inserts into
 the log do not load it at all when their ids are above every id it holds.
 
@@ -64,8 +67,10 @@ from ..errors import Conflict, StorageError, ValidationError
 from ..hookspecs import hookimpl
 from ._files import reason as _reason
 from ._files import store_file
-from ._engine import Engine, no_gc
+from ._engine import Engine, check_collection, index_lookup, no_gc
+from ._keyfiles import KeyFile, file_key, key_line, key_paths, log_lines, table_chunks
 from .base import BackendSpec, Document
+from .query import Filter, matches
 from .url import parse_store_url
 
 #: The version of the layout described in the module docstring.
@@ -80,18 +85,20 @@ LOG_COLLECTIONS = frozenset({"events"})
 
 #: How often a reader retries when a writer removed the file it was about to read.
 _READ_ATTEMPTS = 5
-#: Documents per line of a log file.
-_LOG_BATCH = 1000
+#: Up to this share of a collection (or this many documents), a lookup reads the documents it needs
+#: through the key file; above it, loading the whole collection is cheaper.
+_FEW, _FEW_DOCS = 0.1, 20
+
+
+def _few(wanted: int, total: int) -> bool:
+    return wanted <= _FEW_DOCS or wanted <= _FEW * total
 _SAFE_STEM = re.compile(r"[a-z0-9_]{1,64}")
 _DATA_FILE = re.compile(r"(?:[a-z0-9_]{1,64}|x-[0-9a-f]{24})\.[1-9][0-9]*\.jsonl?")
+#: Key files: where each document of a data file sits, and its lookup keys (crmkit.storage._keyfiles).
+_KEYS_FILE = re.compile(r"(?:[a-z0-9_]{1,64}|x-[0-9a-f]{24})\.[1-9][0-9]*\.keys\.jsonl")
 
 Signature = tuple[int, int, int]
 Entry = dict[str, Any]
-
-
-def _file_key(record_id: str) -> str:
-    # Ids are validated as PREFIX-N with no leading zeros, so this is str(N).
-    return record_id[record_id.index("-") + 1 :]
 
 
 def _stem(collection: str) -> str:
@@ -149,13 +156,6 @@ def _create(path: Path | str, chunks: Iterable[bytes], mode: int) -> int:
     return size
 
 
-def _lines(docs: list[Document]) -> bytes:
-    """Log lines for ``docs``: JSON arrays of up to ``_LOG_BATCH`` documents, each ending in a newline."""
-    with no_gc():
-        return b"".join([orjson.dumps(docs[start : start + _LOG_BATCH], option=orjson.OPT_APPEND_NEWLINE)
-                         for start in range(0, len(docs), _LOG_BATCH)])
-
-
 class TinyDBStore(Engine):
     """The default backend: JSON files on disk, shared safely between processes."""
 
@@ -181,6 +181,7 @@ class TinyDBStore(Engine):
         # holds only the new documents, and _pending_top the highest key among them.
         self._pending: set[str] = set()
         self._pending_top: dict[str, int] = {}
+        self._key_files: dict[str, KeyFile] = {}  # parsed key files of collections not loaded
         self._stale = False  # a commit failed after its rename: reload everything
 
     # -- the manifest --------------------------------------------------------
@@ -310,11 +311,19 @@ class TinyDBStore(Engine):
         for field in fields:
             if not _is_int(entry.get(field), -1 if field == "max_key" else 0):
                 self._not_a_store(f"bad {field} {entry.get(field)!r} for collection {name!r}")
+        if "keys" in entry:
+            keys = entry["keys"]
+            if not isinstance(keys, str) or not _KEYS_FILE.fullmatch(keys) or keys.split(".")[0] != _stem(name):
+                self._not_a_store(f"bad key file name {keys!r} for collection {name!r}")
+            for field in ("keys_length", "keys_count"):
+                if not _is_int(entry.get(field), 0):
+                    self._not_a_store(f"bad {field} {entry.get(field)!r} for collection {name!r}")
 
     def _reset(self) -> None:
         self._data, self._entries, self._extra_tables = {}, {}, {}
         self._indexes.clear()
         self._numbers.clear()
+        self._key_files.clear()
 
     def _forget(self, collection: str) -> None:
         super()._forget(collection)
@@ -438,13 +447,132 @@ class TinyDBStore(Engine):
         self._reading()
         if self._signature is None:
             return []
-        return [self.path, *(self.data_dir / entry["file"] for entry in self._entries.values())]
+        return [self.path, *(self.data_dir / name for entry in self._entries.values()
+                             for name in (entry["file"], entry.get("keys")) if name)]
 
     def file_of(self, collection: str) -> Path | None:
         """The file holding ``collection``'s committed documents, or None (no documents, or a format-1 store)."""
         self._reading()
         entry = self._entries.get(collection)
         return None if entry is None else self.data_dir / entry["file"]
+
+    # -- reading a few documents through a key file ------------------------------
+
+    def _key_file(self, collection: str) -> KeyFile | None:
+        """The key file of a collection that is not loaded, read and checked; None if there is none to trust."""
+        entry = self._entries.get(collection)
+        if entry is None or "keys" not in entry or entry.get("keys_count") != entry["count"]:
+            return None
+        source = (entry["file"], entry["keys"], entry["keys_length"], entry["count"])
+        cached = self._key_files.get(collection)
+        if cached is not None and cached.source == source:
+            return cached
+        try:
+            with no_gc():
+                buffer = self._read_bytes(entry["keys"], 0, entry["keys_length"], b" ")
+                if len(buffer) == 1 or buffer[-1] != 0x0A:
+                    return None
+                buffer[0], buffer[-1] = 0x5B, 0x5D  # the lines become one JSON array
+                lines = orjson.loads(buffer.replace(b"\n", b","))
+                count = 0
+                for line in lines:
+                    if (type(line) is not dict or line.get("file") != entry["file"] or line.get("first") != count
+                            or type(line.get("keys")) is not dict or type(line.get("multi")) is not dict
+                            or not all(type(line.get(field)) is list for field in ("ids", "at", "len"))
+                            or not len(line["ids"]) == len(line["at"]) == len(line["len"])
+                            or not all(type(column) is list and len(column) == len(line["ids"])
+                                       for column in line["keys"].values())):
+                        return None
+                    count += len(line["ids"])
+                if count != entry["count"] or (lines and "length" not in entry and type(lines[-1].get("size")) is not int):
+                    return None
+                keys = KeyFile(source, lines)
+        except (FileNotFoundError, StorageError, orjson.JSONDecodeError):
+            return None  # loading the collection reports whatever is wrong with it
+        self._key_files[collection] = keys
+        return keys
+
+    def _read_numbers(self, collection: str, keys: KeyFile, numbers: Iterable[int]) -> list[Document] | None:
+        """Parse documents ``numbers`` of a collection file; None if the file does not hold what ``keys`` says."""
+        entry = self._entries[collection]
+        committed = entry.get("length")  # of a log; a collection file is as long as its key file says
+        docs: list[Document] = []
+        try:
+            with open(self.data_dir / entry["file"], "rb", buffering=0) as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if (size != keys.size) if committed is None else (size < committed):
+                    return None
+                end = size if committed is None else committed
+                for number in numbers:
+                    start, length = keys.at[number], keys.lengths[number]
+                    if start < 0 or length < 0 or start + length > end:
+                        return None
+                    handle.seek(start)
+                    doc = orjson.loads(handle.read(length))
+                    if type(doc) is not dict or doc.get("id") != keys.ids[number]:
+                        return None
+                    docs.append(doc)
+        except (OSError, orjson.JSONDecodeError, TypeError, ValueError, IndexError):
+            # Gone (a writer replaced the file: the normal path looks again) or not what the key
+            # file says (the normal path reports the damage).
+            return None
+        return docs
+
+    def _fetch(self, collection: str, record_ids: Iterable[str]) -> list[Document] | None:
+        """The documents with these ids, in that order, read through the key file; None to load the collection."""
+        if collection in self._data:
+            return None
+        keys = self._key_file(collection)
+        if keys is None:
+            return None
+        numbers = keys.numbers_of(record_ids)
+        if not _few(len(numbers), len(keys.ids)):
+            return None
+        with no_gc():
+            return self._read_numbers(collection, keys, numbers)
+
+    def get(self, collection: str, record_id: str) -> Document | None:
+        """Return a copy of the document with this id, or None."""
+        self._reading()
+        if type(record_id) is str:
+            found = self._fetch(check_collection(collection), [record_id])
+            if found is not None:
+                return found[0] if found else None  # freshly parsed: already a copy
+        return super().get(collection, record_id)
+
+    def get_many(self, collection: str, record_ids: Iterable[str]) -> list[Document]:
+        """Return copies of the documents with these ids, in the same order, skipping missing ones."""
+        self._reading()
+        record_ids = list(record_ids)
+        if all(type(record_id) is str for record_id in record_ids):
+            found = self._fetch(check_collection(collection), record_ids)
+            if found is not None:
+                return found
+        return super().get_many(collection, record_ids)
+
+    def _select(self, collection: str, where: Filter | None, stop: int | None) -> list[Document]:
+        if where is not None and stop != 0 and collection not in self._data:
+            lookup = index_lookup(collection, where)
+            keys = self._key_file(collection) if lookup is not None else None
+            numbers = None
+            if keys is not None and lookup is not None:
+                try:
+                    numbers = keys.numbers(*lookup)
+                except (TypeError, ValueError, KeyError, IndexError):
+                    numbers = None  # a key file that is not what it should be: load the collection
+            # Reading many documents one by one costs more than loading them all (and keeping them).
+            if keys is not None and numbers is not None and _few(len(numbers), len(keys.ids)):
+                with no_gc():
+                    candidates = self._read_numbers(collection, keys, numbers)
+                if candidates is not None:
+                    found = []
+                    for doc in candidates:
+                        if matches(where, doc):
+                            found.append(doc)
+                            if stop is not None and len(found) >= stop:
+                                break
+                    return found
+        return super()._select(collection, where, stop)
 
     # -- the engine's collection hooks ---------------------------------------
 
@@ -468,7 +596,7 @@ class TinyDBStore(Engine):
             if top is not None:
                 top = self._pending_top.get(collection, top)
                 for doc in docs:
-                    key = int(_file_key(doc["id"]))
+                    key = int(file_key(doc["id"]))
                     if key <= top:
                         break
                     top = key
@@ -499,9 +627,9 @@ class TinyDBStore(Engine):
         # every stored number: equal sizes mean equal contents. Deletes and
         # rollbacks leave extras behind, and the size check rebuilds it then.
         if numbers is None or len(numbers) != len(stored):
-            numbers = {_file_key(record_id): record_id for record_id in stored}
+            numbers = {file_key(record_id): record_id for record_id in stored}
             self._numbers[collection] = numbers
-        keys = [(_file_key(doc["id"]), doc["id"]) for doc in docs]
+        keys = [(file_key(doc["id"]), doc["id"]) for doc in docs]
         for key, record_id in keys:
             if key in numbers:
                 raise Conflict(record_id, f"{numbers[key]} already uses number {key} in {collection} (one TinyDB doc_id)")
@@ -548,7 +676,7 @@ class TinyDBStore(Engine):
                     old = entries.get(name)
                     if inserted is not None and old is not None and "length" in old:
                         stored = self._data[name]
-                        entries[name] = self._append(old, [stored[i] for i in inserted])
+                        entries[name] = self._append(name, old, [stored[i] for i in inserted])
                     elif docs := self._docs(name):
                         self._ensure_data_dir(mode)
                         entries[name] = self._write_collection(name, docs, commit, mode)
@@ -602,24 +730,52 @@ class TinyDBStore(Engine):
             raise StorageError(f"{self.data_dir}: is not a directory (crmkit keeps the store's collections there)")
 
     def _write_collection(self, name: str, docs: dict[str, Document], commit: int, mode: int) -> Entry:
+        stem, paths = _stem(name), key_paths(name)
+        keys = f"{stem}.{commit}.keys.jsonl"
         if name in LOG_COLLECTIONS:
-            file = f"{_stem(name)}.{commit}.jsonl"
-            length = _create(self.data_dir / file, [_lines(list(docs.values()))], mode)
-            top = max(int(_file_key(record_id)) for record_id in docs)
-            return {"file": file, "count": len(docs), "length": length, "max_key": top}
-        file = f"{_stem(name)}.{commit}.json"
-        table = {_file_key(record_id): doc for record_id, doc in docs.items()}
-        _create(self.data_dir / file, [orjson.dumps({name: table})], mode)
-        return {"file": file, "count": len(docs)}
+            file = f"{stem}.{commit}.jsonl"
+            key_lines: list[bytes] = []
+            length = _create(self.data_dir / file, log_lines(file, list(docs.values()), 0, 0, paths, key_lines), mode)
+            keys_length = _create(self.data_dir / keys, key_lines, mode)
+            top = max(int(file_key(record_id)) for record_id in docs)
+            return {"file": file, "count": len(docs), "length": length, "max_key": top,
+                    "keys": keys, "keys_length": keys_length, "keys_count": len(docs)}
+        file = f"{stem}.{commit}.json"
+        at: list[int] = []
+        lengths: list[int] = []
+        size = _create(self.data_dir / file, table_chunks(name, docs, at, lengths), mode)
+        with no_gc():
+            key_file = key_line(file, 0, list(docs), list(docs.values()), at, lengths, paths, size=size)
+        keys_length = _create(self.data_dir / keys, [key_file], mode)
+        return {"file": file, "count": len(docs), "keys": keys, "keys_length": keys_length, "keys_count": len(docs)}
 
-    def _append(self, old: Entry, docs: list[Document]) -> Entry:
-        """Add lines to a log after its committed length (cutting off what a killed writer left there)."""
+    def _append(self, name: str, old: Entry, docs: list[Document]) -> Entry:
+        """Add lines to a log after its committed length (cutting off what a killed writer left there),
+        and their lines to its key file (a log written without one stays without)."""
         file, length = old["file"], old["length"]
-        payload = _lines(docs)
+        key_lines: list[bytes] = []
+        added = self._append_file(file, length, log_lines(file, docs, length, old["count"], key_paths(name), key_lines))
+        new = {**old, "count": old["count"] + len(docs), "length": length + added}
+        for field in ("keys", "keys_length", "keys_count"):
+            new.pop(field, None)
+        if "keys" in old and old.get("keys_count") == old["count"]:
+            try:
+                added = self._append_file(old["keys"], old["keys_length"], key_lines)
+            except StorageError:
+                pass  # missing or short: the log goes on without a key file (reads load it whole)
+            else:
+                new.update(keys=old["keys"], keys_length=old["keys_length"] + added, keys_count=new["count"])
+        new["max_key"] = max(old["max_key"], *(int(file_key(doc["id"])) for doc in docs))
+        return new
+
+    def _append_file(self, file: str, length: int, chunks: Iterable[bytes]) -> int:
+        """Write ``chunks`` at byte ``length`` of a data file, cutting off what lies there, and fsync it.
+        Returns how many bytes were written."""
         try:
             fd = os.open(self.data_dir / file, os.O_WRONLY)
         except FileNotFoundError:
             raise StorageError(f"{self.data_dir / file}: missing (the store {self.path} is damaged)") from None
+        written = 0
         with os.fdopen(fd, "wb") as handle:
             size = os.fstat(fd).st_size
             if size < length:
@@ -627,21 +783,21 @@ class TinyDBStore(Engine):
             if size != length:
                 os.ftruncate(fd, length)
             handle.seek(length)
-            handle.write(payload)
+            for chunk in chunks:
+                written += handle.write(chunk)
             handle.flush()
             os.fsync(fd)
-        top = max(old["max_key"], *(int(_file_key(doc["id"])) for doc in docs))
-        return {**old, "count": old["count"] + len(docs), "length": length + len(payload), "max_key": top}
+        return written
 
     def _remove_unused(self) -> None:
         """Delete data files the manifest no longer names: replaced ones, and a killed writer's."""
-        keep = {entry["file"] for entry in self._entries.values()}
+        keep = {name for entry in self._entries.values() for name in (entry["file"], entry.get("keys"))}
         try:
             names = os.listdir(self.data_dir)
         except OSError:
             return
         for name in names:
-            if name not in keep and _DATA_FILE.fullmatch(name):
+            if name not in keep and (_DATA_FILE.fullmatch(name) or _KEYS_FILE.fullmatch(name)):
                 try:
                     os.unlink(self.data_dir / name)
                 except OSError:
