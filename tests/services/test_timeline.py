@@ -114,6 +114,23 @@ def test_overview_has_the_latest_timeline(crm, ann):
     assert [e.type for e in overview.timeline] == ["ticket.opened"]
 
 
+def test_record_types_without_records_are_skipped_with_the_same_answers(crm, ann, clock):
+    # overview and time_nodes skip record types that hold no record at all (so their code is not
+    # even imported); the answers are those of asking each type.
+    overview = crm.customers.overview(ann.id)
+    assert overview.related and all(records == [] for records in overview.related.values())
+    assert crm.timeline.time_nodes(ann.id) == crm.timeline.all_time_nodes(f"id={ann.id}")[ann.id]
+    crm.deals.add(ann.id, "Sofa set", amount=2400, currency="EUR")
+    clock.advance(days=1)
+    crm.orders.add(ann.id, items=[{"product": "Sofa", "quantity": 1, "unit_price": 2400}], currency="EUR")
+    overview = crm.customers.overview(ann.id)
+    assert [d.title for d in overview.related["deals"]] == ["Sofa set"] and len(overview.related["orders"]) == 1
+    assert overview.related["tasks"] == [] and overview.related["feedback"] == []
+    nodes = crm.timeline.time_nodes(ann.id)
+    assert nodes == crm.timeline.all_time_nodes(f"id={ann.id}")[ann.id] == crm.timeline.all_time_nodes()[ann.id]
+    assert {"first_deal", "first_purchase"} <= set(nodes)
+
+
 def test_sales_and_service_records_mark_their_nodes(crm, ann, clock):
     start = clock.now
     conversion = crm.deals.convert_lead(ann.id, "Sofa set", amount=2400, currency="EUR")

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
-from crmkit.errors import StorageError
+from crmkit.errors import Conflict, StorageError
 from crmkit.storage.memory import MemoryStore
 from crmkit.storage.query import And, Compare, In, Not, SortKey
 from crmkit.storage.tinydb import TinyDBStore
@@ -205,3 +205,98 @@ def test_collection_files_hold_what_orjson_writes_for_the_table(stores: tuple[Pa
         assert (Path(f"{path}.d") / _entry(path, name)["file"]).read_bytes() == orjson.dumps({name: table})
     log = (Path(f"{path}.d") / _entry(path, "events")["file"]).read_bytes()
     assert [doc for line in log.splitlines() for doc in orjson.loads(line)] == reference.scan("events")
+
+
+# -- collections that only gain documents are extended, not parsed and rewritten ----------------------
+
+
+def _count_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    loads: list[str] = []
+    real = TinyDBStore._load
+
+    def spy(self: TinyDBStore, collection: str) -> Any:
+        loads.append(collection)
+        return real(self, collection)
+
+    monkeypatch.setattr(TinyDBStore, "_load", spy)
+    return loads
+
+
+def test_adding_documents_extends_the_collection_file_without_loading_it(
+        stores: tuple[Path, MemoryStore], monkeypatch: pytest.MonkeyPatch) -> None:
+    path, reference = stores
+    loads = _count_loads(monkeypatch)
+    for n in range(200, 205):
+        new = [{"id": f"C-{n}", "version": 1, "emails": [f"New{n}@x.org"], "phones": ["+4740"]}]
+        store = TinyDBStore(path)
+        store.insert("customers", new)
+        reference.insert("customers", new)
+    assert loads == []
+    table = {doc["id"].split("-")[1]: doc for doc in reference.scan("customers")}
+    entry = _entry(path, "customers")
+    assert (Path(f"{path}.d") / entry["file"]).read_bytes() == orjson.dumps({"customers": table})
+    assert len((Path(f"{path}.d") / entry["keys"]).read_bytes().splitlines()) == 6  # one line per commit
+    for collection, where in queries():
+        if collection == "customers":
+            assert TinyDBStore(path).scan(collection, where) == reference.scan(collection, where), where
+    assert TinyDBStore(path).scan("customers") == reference.scan("customers")
+
+
+def test_an_id_or_number_that_is_taken_is_refused_as_before(stores: tuple[Path, MemoryStore]) -> None:
+    path, _ = stores
+    store = TinyDBStore(path)
+    for doc in ({"id": "C-3", "version": 1}, {"id": "X-3", "version": 1}):
+        with pytest.raises(Conflict):
+            store.insert("customers", [doc])
+    with pytest.raises(Conflict):
+        with store.transaction():
+            store.insert("customers", [{"id": "C-500", "version": 1}])
+            store.insert("customers", [{"id": "Y-500", "version": 1}])
+    assert store.get("customers", "C-500") is None and TinyDBStore(path).count("customers") == 120
+
+
+def test_added_documents_are_read_back_and_rolled_back_in_their_transaction(
+        stores: tuple[Path, MemoryStore]) -> None:
+    path, reference = stores
+    store = TinyDBStore(path)
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.insert("customers", [{"id": "C-600", "version": 1, "emails": ["z@x.org"]}])
+            assert store.get("customers", "C-600") is not None
+            assert [d["id"] for d in store.scan("customers", Compare(("emails",), "=", "Z@X.ORG"))] == ["C-600"]
+            raise RuntimeError
+    assert TinyDBStore(path).get("customers", "C-600") is None and store.get("customers", "C-600") is None
+    with store.transaction():
+        store.insert("customers", [{"id": "C-600", "version": 1}])
+        store.replace("customers", {**reference.get("customers", "C-2"), "version": 2}, expected_version=1)
+    again = TinyDBStore(path)
+    assert again.get("customers", "C-600") == {"id": "C-600", "version": 1}
+    assert again.get("customers", "C-2")["version"] == 2 and again.count("customers") == 121
+
+
+def test_a_collection_file_that_differs_from_its_key_file_is_written_whole(
+        stores: tuple[Path, MemoryStore]) -> None:
+    path, reference = stores
+    file = Path(f"{path}.d") / _entry(path, "customers")["file"]
+    file.write_bytes(file.read_bytes() + b"\n")  # still the same JSON, but not the size the key file says
+    TinyDBStore(path).insert("customers", [{"id": "C-700", "version": 1}])
+    reference.insert("customers", [{"id": "C-700", "version": 1}])
+    assert TinyDBStore(path).scan("customers") == reference.scan("customers")
+    assert len((Path(f"{path}.d") / _entry(path, "customers")["keys"]).read_bytes().splitlines()) == 1
+
+
+def test_a_key_file_grown_by_many_commits_is_written_as_one_line_again(
+        stores: tuple[Path, MemoryStore], monkeypatch: pytest.MonkeyPatch) -> None:
+    import crmkit.storage.tinydb as module
+
+    path, reference = stores
+    monkeypatch.setattr(module, "_MAX_KEY_LINES", 3)
+    store = TinyDBStore(path)
+    lines = []
+    for n in range(800, 806):
+        store.insert("customers", [{"id": f"C-{n}", "version": 1}])
+        reference.insert("customers", [{"id": f"C-{n}", "version": 1}])
+        lines.append(len((Path(f"{path}.d") / _entry(path, "customers")["keys"]).read_bytes().splitlines()))
+    assert lines == [2, 3, 1, 2, 3, 1]
+    assert TinyDBStore(path).scan("customers") == reference.scan("customers")
+    assert TinyDBStore(path).get("customers", "C-804") == {"id": "C-804", "version": 1}

@@ -275,8 +275,8 @@ def test_another_process_commit_reloads_only_what_changed(path: Path, reads: lis
     reader.scan("customers")
     reader.scan("tickets")
     reader.scan("events")
+    writer.insert("customers", [customer(3)])  # copies customers.1.json's bytes into customers.2.json
     reads.clear()
-    writer.insert("customers", [customer(3)])
     assert reader.get("customers", "C-3") == customer(3)
     assert reader.scan("tickets") and reader.scan("events")
     assert [file for file, _, _ in reads] == ["customers.2.keys.jsonl"]

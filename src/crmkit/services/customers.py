@@ -172,9 +172,10 @@ class CustomerService(Service[Customer]):
         and the last ``timeline`` entries of their timeline."""
         customer = self.get(customer_id)
         tickets = self.crm.tickets.find(customer_id=customer.id, sort="-opened_at")
+        present = set(self.storage.collections())  # a record type with no records costs no import
         related = {
             entity.name: entity.service(self.crm).find(customer_id=customer.id, sort=f"-{entity.time_field}",
-                                                       limit=recent)
+                                                       limit=recent) if entity.name in present else []
             for entity in ENTITIES.values()
             if entity.owner == "customer_id" and entity.name not in ("tickets", "interactions")
         }

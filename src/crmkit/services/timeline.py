@@ -198,8 +198,9 @@ class TimelineService:
                 mine.setdefault(change["to_stage"], parse_datetime(change["at"]))
         # A few customers: ask the store for theirs; many: one scan, filtered here.
         ids = list(nodes) if few and len(nodes) <= BATCH else []
+        present = set(self.crm.storage.collections()) if nodes else set()  # record types with records
         for entity in ENTITIES.values():
-            if entity.owner is not None and entity.nodes and nodes:
+            if entity.owner is not None and entity.nodes and entity.name in present:
                 self._entity_nodes(entity, ids, nodes)
         return {cid: dict(sorted(found.items(), key=lambda item: item[1])) for cid, found in nodes.items()}
 

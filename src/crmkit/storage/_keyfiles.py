@@ -12,7 +12,10 @@ log). It is JSON lines, each describing a run of documents of the data file:
 and ``len`` where each document's JSON starts and how long it is, ``keys`` one
 casefolded string per document and lookup path (null for none, or for several:
 those are in ``multi``), and ``size`` (collection files only) the data file's
-size. This module writes data files and key files together, and reads key files
+size. A collection file that later commits only added documents to is written
+as the old bytes plus the new documents, and its key file as the old lines plus
+one: earlier lines then name the file it grew from, the last line names it.
+This module writes data files and key files together, and reads key files
 (:class:`KeyFile`); the backend decides when to trust one.
 """
 
@@ -112,19 +115,25 @@ def log_lines(file: str, docs: list[Document], base: int, first: int,
         yield line
 
 
-def table_chunks(name: str, docs: dict[str, Document], at: list[int], lengths: list[int]) -> Iterator[bytes]:
+def table_chunks(name: str, docs: dict[str, Document], at: list[int], lengths: list[int], *,
+                 prefix: bytes | memoryview | None = None, first: bool = True) -> Iterator[bytes]:
     """The bytes of a collection file, ``{"name": {"12": doc, ...}}`` as ``orjson.dumps`` would write it,
-    a batch of documents at a time; where each document starts and its length go to ``at`` and ``lengths``."""
+    a batch of documents at a time; where each document starts and its length go to ``at`` and ``lengths``.
+
+    ``prefix`` replaces the head: an existing file without its closing ``}}``
+    (``first``: it holds no document yet), so that new documents are added to it.
+    """
     dumps = orjson.dumps
-    head = b"{" + dumps(name) + b":{"
+    head = b"{" + dumps(name) + b":{" if prefix is None else prefix
     position = len(head)
     yield head
     items = iter(docs.items())
     while batch := list(islice(items, LOG_BATCH)):
         with no_gc():
             prefixes = [f',"{file_key(record_id)}":'.encode() for record_id, _doc in batch]
-            if position == len(head):
+            if first:
                 prefixes[0] = prefixes[0][1:]  # no comma before the first document
+                first = False
             # Prefix and document in one exact-size copy: orjson's own result keeps a buffer of
             # several kilobytes (10k of them took 80 MB).
             pieces = [prefix + dumps(doc) for prefix, (_id, doc) in zip(prefixes, batch)]
@@ -165,6 +174,13 @@ class KeyFile:
         self.paths = set.intersection(*(set(line["keys"]) for line in lines)) if lines else set()
         self._numbers: dict[str, int] | None = None
         self._folded_ids: dict[str, list[int]] | None = None
+        self._taken: set[str] | None = None
+
+    def numbers_taken(self) -> set[str]:
+        """The TinyDB keys (id numbers) of the documents: one number can key one document only."""
+        if self._taken is None:
+            self._taken = {file_key(record_id) for record_id in self.ids}
+        return self._taken
 
     def numbers_of(self, record_ids: list[str]) -> list[int]:
         """The numbers of the documents with these ids, in that order, skipping unknown ids."""

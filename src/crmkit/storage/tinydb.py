@@ -90,6 +90,10 @@ _READ_ATTEMPTS = 5
 _FEW, _FEW_DOCS = 0.1, 20
 
 
+#: A collection file extended this many times is written whole again (its key file back to one line).
+_MAX_KEY_LINES = 100
+
+
 def _few(wanted: int, total: int) -> bool:
     return wanted <= _FEW_DOCS or wanted <= _FEW * total
 _SAFE_STEM = re.compile(r"[a-z0-9_]{1,64}")
@@ -181,6 +185,7 @@ class TinyDBStore(Engine):
         # holds only the new documents, and _pending_top the highest key among them.
         self._pending: set[str] = set()
         self._pending_top: dict[str, int] = {}
+        self._pending_numbers: dict[str, set[str]] = {}  # TinyDB numbers of pending additions to collection files
         self._key_files: dict[str, KeyFile] = {}  # parsed key files of collections not loaded
         self._stale = False  # a commit failed after its rename: reload everything
 
@@ -475,8 +480,13 @@ class TinyDBStore(Engine):
                 buffer[0], buffer[-1] = 0x5B, 0x5D  # the lines become one JSON array
                 lines = orjson.loads(buffer.replace(b"\n", b","))
                 count = 0
-                for line in lines:
-                    if (type(line) is not dict or line.get("file") != entry["file"] or line.get("first") != count
+                log = "length" in entry
+                for number, line in enumerate(lines, 1):
+                    # A log's lines all describe its one file; a collection file extended by later
+                    # commits (_extend) keeps its earlier lines, and the last one names it.
+                    if (type(line) is not dict or type(line.get("file")) is not str
+                            or (line["file"] != entry["file"] and (log or number == len(lines)))
+                            or line.get("first") != count
                             or type(line.get("keys")) is not dict or type(line.get("multi")) is not dict
                             or not all(type(line.get(field)) is list for field in ("ids", "at", "len"))
                             or not len(line["ids"]) == len(line["at"]) == len(line["len"])
@@ -484,7 +494,7 @@ class TinyDBStore(Engine):
                                        for column in line["keys"].values())):
                         return None
                     count += len(line["ids"])
-                if count != entry["count"] or (lines and "length" not in entry and type(lines[-1].get("size")) is not int):
+                if count != entry["count"] or (lines and not log and type(lines[-1].get("size")) is not int):
                     return None
                 keys = KeyFile(source, lines)
         except (FileNotFoundError, StorageError, orjson.JSONDecodeError):
@@ -605,6 +615,18 @@ class TinyDBStore(Engine):
                     self._pending.add(collection)
                     self._pending_top[collection] = top
                     return self._data.setdefault(collection, {})
+        elif pending is None or collection in self._pending:
+            keys = self._key_file(collection)
+            if keys is not None:
+                # The key file knows every stored id: new ids (and TinyDB numbers) need no load,
+                # and the commit extends the collection file without parsing it.
+                taken = self._pending_numbers.setdefault(collection, set())
+                numbers = [file_key(doc["id"]) for doc in docs]
+                if (len(set(numbers)) == len(numbers) and taken.isdisjoint(numbers)
+                        and keys.numbers_taken().isdisjoint(numbers)):
+                    taken.update(numbers)
+                    self._pending.add(collection)
+                    return self._data.setdefault(collection, {})
         return self._docs(collection)
 
     def _size(self, collection: str) -> int:
@@ -620,7 +642,7 @@ class TinyDBStore(Engine):
 
     def _check_insert(self, collection: str, docs: list[Document]) -> None:
         if collection in self._pending:
-            return  # ids checked above every stored one by _docs_for_insert
+            return  # ids and numbers checked against every stored one by _docs_for_insert
         numbers = self._numbers.get(collection)
         stored = self._docs(collection)
         # Inserts add to the map and nothing removes from it, so it always holds
@@ -677,6 +699,10 @@ class TinyDBStore(Engine):
                     if inserted is not None and old is not None and "length" in old:
                         stored = self._data[name]
                         entries[name] = self._append(name, old, [stored[i] for i in inserted])
+                    elif inserted is not None and old is not None and (
+                            extended := self._extend(name, old, [self._data[name][i] for i in inserted], commit, mode)):
+                        entries[name] = extended
+                        created = True
                     elif docs := self._docs(name):
                         self._ensure_data_dir(mode)
                         entries[name] = self._write_collection(name, docs, commit, mode)
@@ -749,6 +775,36 @@ class TinyDBStore(Engine):
         keys_length = _create(self.data_dir / keys, [key_file], mode)
         return {"file": file, "count": len(docs), "keys": keys, "keys_length": keys_length, "keys_count": len(docs)}
 
+    def _extend(self, name: str, old: Entry, docs: list[Document], commit: int, mode: int) -> Entry | None:
+        """Write a collection that only gained ``docs`` as a new file: the old file's bytes, then the new
+        documents (no parsing, no encoding of what was there), and its key file likewise. None if the old
+        files are not as their key file says: the caller writes the collection whole."""
+        keys = self._key_file(name)
+        if keys is None or keys.size is None:
+            return None
+        try:
+            data = self._read_bytes(old["file"])
+            key_lines = self._read_bytes(old["keys"], 0, old["keys_length"])
+        except (FileNotFoundError, StorageError):
+            return None
+        if (len(data) != keys.size or not data.endswith(b"}}") or not key_lines.endswith(b"\n")
+                or len(keys.lines) >= _MAX_KEY_LINES):  # then one line again, for quick reading
+            return None
+        stem = _stem(name)
+        file, keys_name = f"{stem}.{commit}.json", f"{stem}.{commit}.keys.jsonl"
+        at: list[int] = []
+        lengths: list[int] = []
+        chunks = table_chunks(name, {doc["id"]: doc for doc in docs}, at, lengths, prefix=memoryview(data)[:-2],
+                              first=old["count"] == 0)
+        self._ensure_data_dir(mode)
+        size = _create(self.data_dir / file, chunks, mode)
+        with no_gc():
+            line = key_line(file, old["count"], [doc["id"] for doc in docs], docs, at, lengths, key_paths(name),
+                            size=size)
+        keys_length = _create(self.data_dir / keys_name, [key_lines, line], mode)
+        count = old["count"] + len(docs)
+        return {"file": file, "count": count, "keys": keys_name, "keys_length": keys_length, "keys_count": count}
+
     def _append(self, name: str, old: Entry, docs: list[Document]) -> Entry:
         """Add lines to a log after its committed length (cutting off what a killed writer left there),
         and their lines to its key file (a log written without one stays without)."""
@@ -811,6 +867,7 @@ class TinyDBStore(Engine):
                 self._data.pop(name, None)
             self._pending.clear()
             self._pending_top.clear()
+            self._pending_numbers.clear()
             if self._stale:
                 self._stale = self._loaded = False
                 self._reset()
