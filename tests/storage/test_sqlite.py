@@ -588,3 +588,14 @@ def test_crm_on_sqlite(tmp_path: Path, pm: PluginManager) -> None:
         types = [e.type for e in crm.events.find(customer_id=ada.id, sort="at")]
         assert types[0] == "customer.created" and "ticket.resolved" in types
         assert crm.stats()["customers"] == 2
+
+
+def test_the_backend_doc_lists_every_lookup_key():
+    from pathlib import Path
+
+    from crmkit.storage.base import LOOKUP_KEYS
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "backends" / "sqlite.md").read_text(encoding="utf-8")
+    for collection, paths in LOOKUP_KEYS.items():
+        row = f"| {collection} | " + ", ".join(f"`{'.'.join(path)}`" for path in paths) + " |"
+        assert row in page, row
