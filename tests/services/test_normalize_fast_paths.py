@@ -73,3 +73,20 @@ def test_fast_path_agrees_with_email_validator(local, domain, tld, mailbox):
     plain = plain_email(text)
     if plain is not None:
         assert plain == library(text)
+
+
+def test_parse_past_reads_like_parse_when_and_refuses_the_future():
+    from datetime import datetime, timedelta, timezone
+
+    import pytest
+
+    from crmkit.errors import ValidationError
+    from crmkit.services.normalize import CLOCK_SKEW, parse_past, parse_when
+
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    assert parse_past(None, now) == now
+    assert parse_past("2h ago", now) == parse_when("2h ago", now) == now - timedelta(hours=2)
+    assert parse_past(now + CLOCK_SKEW, now) == now + CLOCK_SKEW  # another machine's clock may run ahead
+    with pytest.raises(ValidationError) as err:
+        parse_past("2026-03-03", now, "closed_at")
+    assert (err.value.field, err.value.reason) == ("closed_at", "is in the future")

@@ -14,7 +14,7 @@ from ..models.campaign import FUNNEL
 from ..models.money import parse_amount
 from ..storage.query import Compare, Filter
 from .base import Service, build, insert_records, save_record, stamp_new
-from .normalize import CLOCK_SKEW, parse_day, parse_when
+from .normalize import parse_day, parse_past
 from .references import check_reference
 
 S = CampaignStatus
@@ -291,9 +291,7 @@ class CampaignMemberService(Service[CampaignMember]):
             if values[field] is None:
                 raise ValidationError(field, row.get(field), "is required")
         at = values.pop("at", None) or values.get("added_at") or now
-        values["added_at"] = parse_when(at, now, "at")
-        if values["added_at"] > now + CLOCK_SKEW:
-            raise ValidationError("at", at, "is in the future")
+        values["added_at"] = parse_past(at, now, "at")
         if "response" not in values:
             reached = [step for step in FUNNEL if values.get(step.time_field)]
             values["response"] = reached[-1] if reached else None
@@ -331,9 +329,7 @@ class CampaignMemberService(Service[CampaignMember]):
             if campaign.status is S.CANCELLED:
                 raise TransitionError("status", campaign.status.value, f"{campaign.id} is cancelled")
             now = self.crm.now()
-            when = now if at is None else parse_when(at, now, "at")
-            if when > now + CLOCK_SKEW:
-                raise ValidationError("at", at, "is in the future")
+            when = parse_past(at, now)
             changes: dict[str, datetime] = {}
             for earlier in FUNNEL[: FUNNEL.index(step) + 1]:
                 current = old.at(earlier)

@@ -16,7 +16,7 @@ from ..models.deal import Deal, DealStageChange, DealStatus
 from ..models.money import NO_MINOR_UNIT, parse_amount, parse_currency
 from ..profiles.base import DealStageSpec
 from .base import BOOKKEEPING, Service, build, insert_records, save_record, stamp_new
-from .normalize import CLOCK_SKEW, parse_day, parse_when
+from .normalize import parse_day, parse_past, parse_when
 from .references import check_reference
 
 #: What ``add`` accepts besides the customer and title.
@@ -113,9 +113,7 @@ class DealService(Service[Deal]):
             raise ValidationError("customer_id", values.get("customer_id"), "is required")
         values["customer_id"] = check_reference(crm, "customer_id", "customers", values["customer_id"])
         at = values.pop("at", None) or values.get("opened_at") or now
-        values["opened_at"] = parse_when(at, now, "at")
-        if values["opened_at"] > now + CLOCK_SKEW:
-            raise ValidationError("at", at, "is in the future")
+        values["opened_at"] = parse_past(at, now, "at")
         stage = values.get("stage")
         spec = self._stage(stage) if stage not in (None, "") else crm.profile.deal_stages_of("open")[0]
         values["stage"] = spec.name
@@ -134,9 +132,7 @@ class DealService(Service[Deal]):
                 raise ValidationError("closed_at", values["closed_at"], f"an open deal ({spec.name}) has no close time")
         else:
             closed = values.get("closed_at") or values["opened_at"]
-            values["closed_at"] = parse_when(closed, now, "closed_at")
-            if values["closed_at"] > now + CLOCK_SKEW:
-                raise ValidationError("closed_at", closed, "is in the future")
+            values["closed_at"] = parse_past(closed, now, "closed_at")
         if not values.get("stage_history"):
             # A deal added closed reached its final stage when it closed.
             values["stage_history"] = (DealStageChange(to_stage=spec.name, at=values.get("closed_at") or
@@ -278,9 +274,7 @@ class DealService(Service[Deal]):
     def _when(self, at: Any, deal: Deal) -> datetime:
         """The time of a stage change: not in the future, not before the deal's last stage change."""
         now = self.crm.now()
-        when = now if at is None else parse_when(at, now, "at")
-        if when > now + CLOCK_SKEW:
-            raise ValidationError("at", at, "is in the future")
+        when = parse_past(at, now)
         last = deal.stage_history[-1].at if deal.stage_history else deal.opened_at
         if when < last:
             raise TransitionError("at", at if at is not None else format_datetime(when),

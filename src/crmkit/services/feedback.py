@@ -12,7 +12,7 @@ from ..errors import ValidationError
 from ..models import Feedback, FeedbackKind, Scale, Sentiment, TicketStatus
 from ..storage.query import And, Compare, Filter, parse_where
 from .base import Service, build, insert_records, save_record, stamp_new
-from .normalize import CLOCK_SKEW, parse_when
+from .normalize import parse_past, parse_when
 from .references import check_reference
 
 #: Sentiment a kind of feedback gets when none is given (survey answers take theirs from the score).
@@ -161,9 +161,7 @@ class FeedbackService(Service[Feedback]):
         values["order_id"] = check_reference(self.crm, "order_id", "orders", values.get("order_id"),
                                              customer_id=values["customer_id"])
         at = values.pop("at", None) or values.get("received_at") or now
-        values["received_at"] = parse_when(at, now, "at")
-        if values["received_at"] > now + CLOCK_SKEW:
-            raise ValidationError("at", at, "is in the future")
+        values["received_at"] = parse_past(at, now, "at")
         kind = FeedbackKind.parse("kind", values.get("kind"))
         values["kind"] = kind
         if kind is FeedbackKind.SURVEY:

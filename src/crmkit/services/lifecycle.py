@@ -11,7 +11,7 @@ from ..errors import TransitionError, ValidationError
 from ..models.convert import format_datetime
 from ..models import Customer, StageChange
 from .base import save_record
-from .normalize import CLOCK_SKEW, parse_when
+from .normalize import parse_past
 
 
 class LifecycleService:
@@ -44,9 +44,7 @@ class LifecycleService:
                 raise TransitionError("stage", stage, f"{old.id} cannot move from {old.stage} to {target} "
                                                       f"(allowed: {options}; use force to correct)")
             now = crm.now()
-            when = now if at is None else parse_when(at, now, "at")
-            if when > now + CLOCK_SKEW:
-                raise ValidationError("at", at, "is in the future")
+            when = parse_past(at, now)
             if old.stage_history and when < old.stage_history[-1].at:
                 raise TransitionError("at", at if at is not None else format_datetime(when),
                                       f"is before {old.id}'s last stage change "

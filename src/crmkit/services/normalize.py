@@ -88,6 +88,15 @@ CLOCK_SKEW = timedelta(minutes=5)
 _RELATIVE_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+def parse_past(value: Any, now: datetime, field: str = "at") -> datetime:
+    """:func:`parse_when` for the time of something that happened: None means ``now``, and a time
+    in the future (beyond :data:`CLOCK_SKEW`) is a ValidationError naming ``field``."""
+    when = now if value is None else parse_when(value, now, field)
+    if when > now + CLOCK_SKEW:
+        raise ValidationError(field, value, "is in the future")
+    return when
+
+
 _WHEN_HELP = "is not a date or time (use YYYY-MM-DD, YYYY-MM-DDTHH:MM, now, today or 2h ago)"
 _DAY_HELP = "is not a date (use YYYY-MM-DD, today, tomorrow or +3d)"
 

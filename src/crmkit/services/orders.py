@@ -21,7 +21,7 @@ from ..models.money import parse_amount, parse_currency
 from ..models.order import Order, OrderItem, OrderStatus, items_total
 from ..storage.query import In
 from .base import BOOKKEEPING, Service, build, insert_records, normalize_id, save_record, stamp_new
-from .normalize import CLOCK_SKEW, parse_when
+from .normalize import parse_past, parse_when
 
 S = OrderStatus
 #: Which status a verb may move an order to, from which.
@@ -114,9 +114,7 @@ class OrderService(Service[Order]):
             raise ValidationError("customer_id", values.get("customer_id"), "is required")
         values["customer_id"] = normalize_id("C", values["customer_id"], "customer_id")
         at = values.pop("at", None) or values.get("ordered_at") or now
-        values["ordered_at"] = parse_when(at, now, "at")
-        if values["ordered_at"] > now + CLOCK_SKEW:
-            raise ValidationError("at", at, "is in the future")
+        values["ordered_at"] = parse_past(at, now, "at")
         if values.get("currency") in (None, ""):
             raise ValidationError("currency", values.get("currency"), "is required (a code like EUR)")
         items = tuple(parse_item(item) for item in values.get("items") or ())
@@ -241,9 +239,7 @@ class OrderService(Service[Order]):
 
     def _when(self, at: Any, order: Order) -> datetime:
         now = self.crm.now()
-        when = now if at is None else parse_when(at, now, "at")
-        if when > now + CLOCK_SKEW:
-            raise ValidationError("at", at, "is in the future")
+        when = parse_past(at, now)
         if when < order.ordered_at:
             raise ValidationError("at", at, f"is before {order.id} was placed ({format_datetime(order.ordered_at)})")
         return when

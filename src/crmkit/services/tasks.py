@@ -20,7 +20,7 @@ from ..errors import TransitionError, ValidationError
 from ..models.interaction import Interaction
 from ..models.task import Task, TaskStatus
 from .base import BOOKKEEPING, Service, build, insert_records, normalize_id, save_record, stamp_new
-from .normalize import CLOCK_SKEW, parse_day, parse_when
+from .normalize import parse_day, parse_past, parse_when
 
 S = TaskStatus
 #: Fields ``update`` may change; the status changes through done, cancel and reopen.
@@ -278,9 +278,7 @@ class TaskService(Service[Task]):
             if old.status is not S.OPEN:
                 raise TransitionError("status", old.status.value, f"{old.id} is {old.status}; reopen it first")
             now = self.crm.now()
-            when = now if at is None else parse_when(at, now, "at")
-            if when > now + CLOCK_SKEW:
-                raise ValidationError("at", at, "is in the future")
+            when = parse_past(at, now)
             new = attrs.evolve(old, status=status, **{f"{status.value}_at": when})
             return self._save(old, new, event_type, note=note)
 

@@ -12,7 +12,7 @@ from ..errors import TransitionError, ValidationError
 from ..models import Resolution, Satisfaction, Step, Ticket, TicketStatus
 from .base import Service, build, insert_records, save_record, stamp_new
 from ..models.convert import format_datetime
-from .normalize import CLOCK_SKEW, parse_when
+from .normalize import parse_past, parse_when
 from .sla import STATES, SlaClock, SlaStatus, level_of, sla_status
 
 S = TicketStatus
@@ -74,9 +74,7 @@ class TicketService(Service[Ticket]):
         customer = self.crm.customers.get(values["customer_id"])
         values["customer_id"] = customer.id
         at = values.pop("at", None) or values.get("opened_at") or now
-        values["opened_at"] = parse_when(at, now, "at")
-        if values["opened_at"] > now + CLOCK_SKEW:
-            raise ValidationError("at", at, "is in the future")
+        values["opened_at"] = parse_past(at, now, "at")
         values["category"] = self.crm.profile.check_category(values.get("category"))
         if values.get("assignee") and not values.get("status"):
             values["status"] = S.ASSIGNED
@@ -322,9 +320,7 @@ class TicketService(Service[Ticket]):
         now = self.crm.now()
         if at is None:
             return now
-        when = parse_when(at, now, "at")
-        if when > now + CLOCK_SKEW:
-            raise ValidationError("at", at, "is in the future")
+        when = parse_past(at, now)
         milestones = [t for t in (ticket.opened_at, ticket.resolved_at, ticket.closed_at, ticket.sla_paused_since)
                       if t is not None]
         latest = max(milestones)
