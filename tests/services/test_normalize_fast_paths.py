@@ -90,3 +90,60 @@ def test_parse_past_reads_like_parse_when_and_refuses_the_future():
     with pytest.raises(ValidationError) as err:
         parse_past("2026-03-03", now, "closed_at")
     assert (err.value.field, err.value.reason) == ("closed_at", "is in the future")
+
+
+# -- phone numbers ------------------------------------------------------------------------
+
+import phonenumbers  # noqa: E402
+
+from crmkit.services.normalize import e164_phone, normalize_phone  # noqa: E402
+
+
+def phone_library(text: str, region: str | None = None) -> str | None:
+    """What phonenumbers makes of a number, as normalize_phone's slow path does (None: refused)."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+PHONE_EDGE_CASES = [
+    "+4722334455", "+47223344", "+472233445566", "+4702233445", "+441234567890", "+4401234567890",
+    "+12025550123", "+112025550123", "+3906698321", "+390669832100", "+5491123456789", "+54911234567890",
+    "+80012345678", "+882123456", "+999123456", "+1234", "+12", "+0123456789", "+4912345678901234567",
+]
+
+
+@pytest.mark.parametrize("text", PHONE_EDGE_CASES)
+def test_e164_fast_path_matches_phonenumbers(text):
+    fast = e164_phone(text)
+    if fast is not None:
+        assert fast == phone_library(text)
+    expected = phone_library(text)
+    if expected is None:
+        with pytest.raises(ValidationError):
+            normalize_phone(text, None)
+    else:
+        assert normalize_phone(text, "NO") == normalize_phone(text, None) == expected
+
+
+def test_the_fast_path_takes_plain_e164_numbers():
+    # what exports hold; a fast path that never fires would pass the agreement tests
+    assert e164_phone("+4722334455") == "+4722334455"
+    assert e164_phone("+12025550123") == "+12025550123"
+    assert e164_phone("+47 22 33 44 55") is None  # spaces: the parser decides
+
+
+_CALLING_CODES = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(code=st.sampled_from(_CALLING_CODES), national=st.text("0123456789", min_size=0, max_size=18))
+def test_e164_fast_path_agrees_with_phonenumbers_for_every_calling_code(code, national):
+    text = f"+{code}{national}"
+    fast = e164_phone(text)
+    if fast is not None:
+        assert fast == phone_library(text)
