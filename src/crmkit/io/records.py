@@ -118,8 +118,9 @@ def _kind(model: type, name: str, hint: Any) -> FieldKind:
     return FieldKind(name, "json", None, optional)
 
 
-def _by_name(model: type) -> dict[str, FieldKind]:
-    return {k.name: k for k in field_kinds(model)}
+@functools.cache
+def _by_name(model: type) -> Mapping[str, FieldKind]:
+    return types.MappingProxyType({k.name: k for k in field_kinds(model)})
 
 
 # -- export: docs to flat rows ---------------------------------------------------------
@@ -245,13 +246,10 @@ def unflatten(row: Mapping[str, Any], model: type) -> dict[str, Any]:
 
 def _shape(row: Mapping[str, Any], model: type) -> dict[str, Any]:
     """Gather dotted columns into nested dicts, keeping the model's field order."""
-    kinds = _by_name(model)
     shaped: dict[str, Any] = {}
     for column, value in row.items():
-        column = canonical_column(column, model)
-        head, dot, rest = column.partition(".")
-        kind = kinds.get(head)
-        if not dot or kind is None or kind.kind not in ("object", "dict"):
+        column, head, rest, kind = _column_layout(model, column)
+        if not rest or kind is None or kind.kind not in ("object", "dict"):
             if column not in shaped:
                 shaped[column] = value
             elif kind is not None and kind.kind == "texts":  # "email" beside "emails": both count
@@ -264,6 +262,15 @@ def _shape(row: Mapping[str, Any], model: type) -> dict[str, Any]:
             raise ValidationError(column, value, f"cannot be combined with a {head!r} column")
         group[rest] = value
     return shaped
+
+
+@functools.lru_cache(maxsize=4096)
+def _column_layout(model: type, column: str) -> tuple[str, str, str, FieldKind | None]:
+    """A row column's canonical name, its field, what follows the dot, and the field's layout
+    (worked out once per file column rather than once per cell)."""
+    column = canonical_column(column, model)
+    head, _dot, rest = column.partition(".")
+    return column, head, rest, _by_name(model).get(head)
 
 
 def _text_items(value: Any) -> list[Any]:
@@ -319,15 +326,22 @@ def _typed_object(kind: FieldKind, value: Any) -> Any:
 
 
 def _build_nested(model: type, values: Mapping[str, Any], prefix: str) -> Any:
-    kinds = _by_name(model)
     typed: dict[str, Any] = {}
     for key, item in values.items():
-        if key not in kinds:
+        kind = _nested_kind(model, prefix, key)
+        if kind is None:
             raise ValidationError(f"{prefix}.{key}", item, f"is not a field of {prefix}")
-        value = _typed_scalar(FieldKind(f"{prefix}.{key}", kinds[key].kind, None, kinds[key].optional), item)
+        value = _typed_scalar(kind, item)
         if value is not _OMIT:
             typed[key] = value
     return build(model, typed)
+
+
+@functools.lru_cache(maxsize=1024)
+def _nested_kind(model: type, prefix: str, key: str) -> FieldKind | None:
+    """The layout of ``prefix.key`` (``address.city``), named as errors should name it; None: no such field."""
+    kind = _by_name(model).get(key)
+    return None if kind is None else FieldKind(f"{prefix}.{key}", kind.kind, None, kind.optional)
 
 
 def _typed_scalar(kind: FieldKind, value: Any) -> Any:

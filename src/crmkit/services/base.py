@@ -438,9 +438,14 @@ def save_record(
     return new
 
 
+@functools.cache
+def _field_names(model: type) -> frozenset[str]:
+    return frozenset(attrs.fields_dict(model))
+
+
 def build(model: type[M], values: Mapping[str, Any]) -> M:
     """Construct a model from keyword values; unknown keys are a ValidationError naming them."""
-    known = attrs.fields_dict(model)
+    known = _field_names(model)
     for key in values:
         if key not in known:
             raise ValidationError("field", key, f"is not a field of {model.__name__.lower()}")
