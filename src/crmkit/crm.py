@@ -23,10 +23,10 @@ import pluggy
 from .config import locate_store
 from .entities import ENTITIES, referrers
 from .errors import StorageError, ValidationError
-from .models import Event, to_doc, utcnow
+from .models import CommittedEvents, Event, from_doc, utcnow
+from .models.convert import format_datetime
 from .profiles.base import Profile
 from .registry import registry
-from .services.base import stamp_new
 from .services.customers import CustomerService
 from .services.events import EventService
 from .services.interactions import InteractionService
@@ -79,7 +79,7 @@ class CRM:
         self.region = region
         self._clock = clock or utcnow
         self._depth = 0
-        self._pending: list[Event] = []
+        self._pending: list[dict[str, Any]] = []  # this transaction's events, in stored form
         self.customers = CustomerService(self)
         self.interactions = InteractionService(self)
         self.tickets = TicketService(self)
@@ -158,7 +158,7 @@ class CRM:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Make everything inside one atomic write; ``crmkit_on_event`` runs after it commits."""
+        """Make everything inside one atomic write; ``crmkit_on_commit`` and ``crmkit_on_event`` run after it commits."""
         if self._depth:
             self._depth += 1
             try:
@@ -177,9 +177,13 @@ class CRM:
             raise
         finally:
             self._depth = 0
-        events, self._pending = self._pending, []
-        for event in events:
-            self.pm.hook.crmkit_on_event(crm=self, event=event)
+        docs, self._pending = self._pending, []
+        if docs:
+            self.pm.hook.crmkit_on_commit(crm=self, events=CommittedEvents(docs))
+            on_event = self.pm.hook.crmkit_on_event
+            if on_event.get_hookimpls():  # a bulk import's 100k events are built only when someone listens
+                for doc in docs:
+                    on_event(crm=self, event=from_doc(Event, doc))
 
     def _stamp_new_store(self) -> None:
         if self.storage.get_meta("profile") is None:
@@ -189,21 +193,34 @@ class CRM:
 
     # -- used by the services ------------------------------------------------------
 
-    def record_events(self, drafts: Sequence[EventDraft | tuple[Any, ...]]) -> list[Event]:
-        """Append events to the log inside the current transaction (see :class:`EventDraft`)."""
+    def record_events(self, drafts: Sequence[EventDraft | tuple[Any, ...]]) -> list[str]:
+        """Append events to the log inside the current transaction (see :class:`EventDraft`); return their ids.
+
+        The events are written in stored form straight away (what
+        ``to_doc(Event(...))`` gives, which a test checks): bulk writes log one
+        event per record, and building models only to turn them into dicts cost
+        a third of an import's write time.
+        """
         if not drafts:
             return []
         now = self.now()
-        events = []
-        for draft in drafts:
-            d = EventDraft(*draft)
-            events.append(Event(at=now, actor=self.actor, type=d.type, record_id=d.record_id,
-                                customer_id=d.customer_id, changes=dict(d.changes), note=d.note,
-                                effective_at=d.effective_at if d.effective_at != now else None))
-        events = stamp_new(self, events)
-        self.storage.insert("events", [to_doc(e) for e in events])
-        self._pending.extend(events)
-        return events
+        at = format_datetime(now)
+        numbers = self.storage.next_ids(Event.PREFIX, len(drafts))
+        docs = []
+        for number, draft in zip(numbers, drafts):
+            kind, record_id, customer_id, changes, note, *rest = draft
+            effective = rest[0] if rest else None
+            if not kind or not record_id or not isinstance(kind, str) or not isinstance(record_id, str):
+                raise ValidationError("event", (kind, record_id), "needs a type and a record id")
+            if effective is not None and (not isinstance(effective, datetime) or effective.tzinfo is None):
+                raise ValidationError("effective_at", effective, "must be a timezone-aware datetime")
+            docs.append({"id": f"{Event.PREFIX}-{number}", "created_at": at, "updated_at": at, "version": 1,
+                         "at": at, "actor": self.actor, "type": kind, "record_id": record_id,
+                         "customer_id": customer_id, "changes": dict(changes), "note": note,
+                         "effective_at": None if effective is None or effective == now else format_datetime(effective)})
+        self.storage.insert("events", docs)
+        self._pending.extend(docs)
+        return [doc["id"] for doc in docs]
 
     def validate(self, kind: str, record: Any) -> None:
         """Let plugins refuse a record before it is written (``crmkit_validate_record``)."""

@@ -10,7 +10,7 @@ Data hooks (``crmkit_storage_backends``, ``crmkit_profiles``,
 arguments and return a list of spec objects; crmkit calls each
 implementation once, collects every list, and refuses two plugins that claim
 the same name, naming both. Action hooks (``crmkit_validate_record``,
-``crmkit_on_event``, ``crmkit_register_commands``) return nothing.
+``crmkit_on_event``, ``crmkit_on_commit``, ``crmkit_register_commands``) return nothing.
 ``crmkit_customer_sections`` returns blocks that are shown in order.
 """
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from .crm import CRM
     from .io.base import ExporterSpec, ImporterSpec, ImportPreset
-    from .models import Customer, Event
+    from .models import CommittedEvents, Customer, Event
     from .profiles.base import Profile
     from .storage.base import BackendSpec
     from .views import Section
@@ -108,7 +108,9 @@ def crmkit_on_event(crm: CRM, event: Event) -> None:
     """React to a change after it has been committed.
 
     Called once per event, in order, after the transaction that wrote it has
-    committed (so a failing implementation cannot undo the change).
+    committed (so a failing implementation cannot undo the change), and after
+    ``crmkit_on_commit``. A bulk import makes one call per record it creates:
+    a listener for a few event types is cheaper as ``crmkit_on_commit``.
 
     :param crm: the open :class:`crmkit.CRM`.
     :param event: the :class:`crmkit.Event` just stored (type like
@@ -123,6 +125,33 @@ def crmkit_on_event(crm: CRM, event: Event) -> None:
                 notify_manager(event.record_id)
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def crmkit_on_commit(crm: CRM, events: CommittedEvents) -> None:
+    """React to a transaction that has been committed, once, with all the events it wrote.
+
+    Called after the commit, before ``crmkit_on_event`` is called for each event.
+    Prefer it to ``crmkit_on_event`` for anything that cares about a few event
+    types or about the commit itself: a bulk import commits one event per
+    record, and ``events`` builds :class:`crmkit.Event` objects only for what
+    you read.
+
+    :param crm: the open :class:`crmkit.CRM`.
+    :param events: a :class:`crmkit.models.CommittedEvents`, a sequence of the
+        transaction's events in order; ``events.of_type("ticket.closed")`` gives
+        the events of some types, ``events.types()`` the types present.
+    :return: nothing; return values are ignored.
+
+    Example::
+
+        @hookimpl
+        def crmkit_on_commit(crm, events):
+            for event in events.of_type("ticket.escalated"):
+                notify_manager(event.record_id)
+
+    .. versionadded:: 0.2
     """
 
 

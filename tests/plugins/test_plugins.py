@@ -398,3 +398,35 @@ def test_plugin_commands_get_the_store_and_the_renderer(tmp_path):
     assert rows[0]["name"] == "'=HYPERLINK(1)" and rows[0]["since"]  # every key, formula neutralised
     data = json.loads(runner.invoke(cli, ["--db", url, "vips", "--format", "json"]).stdout)
     assert data[0]["since"] == rows[0]["since"] and data[0]["name"] == "=HYPERLINK(1)"
+
+
+def test_hook_crmkit_on_commit():
+    commits = []
+
+    class Listener:
+        @hookimpl
+        def crmkit_on_commit(self, crm, events):
+            commits.append((len(events), sorted(events.types()),
+                            [(e.type, e.record_id) for e in events.of_type("lifecycle.changed")],
+                            crm.storage.count("customers")))
+
+    crm = crmkit.open("memory://", pm=make_plugin_manager(entrypoints=False, extra=[Listener()]), actor="eve")
+    with crm.transaction():
+        ann, bo = crm.customers.add_many([{"name": "Ann"}, {"name": "Bo"}])
+        crm.lifecycle.move(ann.id, "customer")
+        assert commits == []  # nothing before the commit
+    assert commits == [(3, ["customer.created", "lifecycle.changed"], [("lifecycle.changed", ann.id)], 2)]
+    with pytest.raises(crmkit.ValidationError), crm.transaction():
+        crm.customers.add("Cy")
+        crm.customers.add("")
+    assert len(commits) == 1  # a rolled-back transaction commits nothing
+
+    class Reader:
+        @hookimpl
+        def crmkit_on_commit(self, crm, events):
+            events_seen.extend([events[0], *events[1:], *list(events)])
+
+    events_seen: list = []
+    crm = crmkit.open("memory://", pm=make_plugin_manager(entrypoints=False, extra=[Reader()]), actor="eve")
+    crm.customers.add_many([{"name": "Ann"}, {"name": "Bo"}])
+    assert [e.record_id for e in events_seen] == ["C-1", "C-2", "C-1", "C-2"]

@@ -54,3 +54,50 @@ def test_a_deleted_record_keeps_its_values_in_the_log(crm, ann):
     assert first_values(crm, ticket.id, None) == ticket_first
     deleted = crm.events.find(record_id=ann.id, type="customer.deleted")[0]
     assert deleted.changes["name"] == ["Ann Lee-Smith", None]
+
+
+def test_events_are_written_as_the_event_model_would_store_them(crm, ann):
+    from datetime import timedelta
+
+    import pytest
+
+    from crmkit.errors import ValidationError
+    from crmkit.models import Event, from_doc
+
+    earlier = crm.now() - timedelta(hours=3)
+    with crm.transaction():
+        ids = crm.record_events([("customer.noted", ann.id, ann.id, {"notes": [None, "hi"]}, "a note", earlier),
+                                 ("customer.touched", ann.id, None, {}, None)])
+    stored = [crm.storage.get("events", event_id) for event_id in ids]
+    for doc in stored:
+        event = from_doc(Event, doc)  # the model reads it back and writes the very same document
+        assert to_doc(event) == doc and event.actor == crm.actor and event.version == 1
+    assert from_doc(Event, stored[0]).effective_at == earlier and stored[1]["effective_at"] is None
+    assert [doc["id"] for doc in stored] == ids and ids[0] != ids[1]
+    with pytest.raises(ValidationError), crm.transaction():
+        crm.record_events([("", ann.id, None, {}, None)])
+    with pytest.raises(ValidationError), crm.transaction():
+        crm.record_events([("customer.noted", ann.id, None, {}, None, earlier.replace(tzinfo=None))])
+
+
+def test_on_event_hooks_get_event_models_after_the_commit(tmp_path):
+    import crmkit
+    from crmkit import hookimpl
+    from crmkit.models import Event
+    from crmkit.plugins import make_plugin_manager
+
+    seen: list[Any] = []
+
+    class Listener:
+        @hookimpl
+        def crmkit_on_event(self, crm, event):
+            seen.append((event, crm.storage.get("customers", event.record_id) is not None))
+
+    pm = make_plugin_manager(entrypoints=False)
+    pm.register(Listener())
+    with crmkit.open(f"sqlite:///{tmp_path / 'crm.db'}", pm=pm) as crm:
+        with crm.transaction():
+            added = crm.customers.add_many([{"name": "Ann Lee"}, {"name": "Bo Berg"}])
+            assert seen == []  # not before the commit
+    assert [(type(e), e.type, e.record_id, stored) for e, stored in seen] == [
+        (Event, "customer.created", added[0].id, True), (Event, "customer.created", added[1].id, True)]

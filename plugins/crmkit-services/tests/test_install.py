@@ -22,7 +22,7 @@ def test_the_entry_point_loads_the_plugin(monkeypatch):
     assert result.exit_code == 0, result.output
     [row] = [p for p in json.loads(result.output) if p["name"] == "services"]
     assert row["version"] == crmkit_services.__version__
-    assert set(row["hooks"]) >= {"crmkit_profiles", "crmkit_validate_record", "crmkit_on_event",
+    assert set(row["hooks"]) >= {"crmkit_profiles", "crmkit_validate_record", "crmkit_on_commit",
                                  "crmkit_register_commands", "crmkit_customer_sections"}
     profiles = CliRunner().invoke(build_cli(pm), ["profiles"])
     assert "services: Services" in profiles.output and "service_level" in profiles.output

@@ -16,7 +16,7 @@ _EXPORTS = {
                     "crmkit.models.customer"),
     **dict.fromkeys(("Contract", "ContractStatus", "Instalment"), "crmkit.models.contract"),
     **dict.fromkeys(("Deal", "DealStageChange", "DealStatus", "StagePeriod"), "crmkit.models.deal"),
-    "Event": "crmkit.models.event",
+    **dict.fromkeys(("CommittedEvents", "Event"), "crmkit.models.event"),
     **dict.fromkeys(("Feedback", "FeedbackKind", "Scale", "Sentiment"), "crmkit.models.feedback"),
     **dict.fromkeys(("Campaign", "CampaignChannel", "CampaignMember", "CampaignStatus", "Response"),
                     "crmkit.models.campaign"),
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from .customer import Address, Consent, Contact, Customer, CustomerKind, StageChange
     from .contract import Contract, ContractStatus, Instalment
     from .deal import Deal, DealStageChange, DealStatus, StagePeriod
-    from .event import Event
+    from .event import CommittedEvents, Event
     from .feedback import Feedback, FeedbackKind, Scale, Sentiment
     from .campaign import Campaign, CampaignChannel, CampaignMember, CampaignStatus, Response
     from .interaction import Channel, Direction, Interaction

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 import attrs
 
@@ -46,3 +47,44 @@ class Event(Record):
     def is_creation(self) -> bool:
         """Whether this event created its record (its changes are the initial values)."""
         return self.type in creation_types()
+
+
+class CommittedEvents(Sequence[Event]):
+    """The events one transaction wrote, in order, read lazily from their stored form.
+
+    A bulk import commits one event per record; a listener that wants a few
+    types asks :meth:`of_type` and only those become :class:`Event` objects.
+    """
+
+    def __init__(self, docs: Sequence[dict[str, Any]]) -> None:
+        self._docs = docs
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Event]: ...
+    def __getitem__(self, index: int | slice) -> Event | list[Event]:
+        from .convert import from_doc
+
+        if isinstance(index, slice):
+            return [from_doc(Event, doc) for doc in self._docs[index]]
+        return from_doc(Event, self._docs[index])
+
+    def __iter__(self) -> Iterator[Event]:
+        from .convert import from_doc
+
+        return (from_doc(Event, doc) for doc in self._docs)
+
+    def types(self) -> set[str]:
+        """The event types present, without building any event."""
+        return {doc["type"] for doc in self._docs}
+
+    def of_type(self, *types: str) -> list[Event]:
+        """The events of these types (``"ticket.closed"``), in order."""
+        from .convert import from_doc
+
+        wanted = set(types)
+        return [from_doc(Event, doc) for doc in self._docs if doc["type"] in wanted]

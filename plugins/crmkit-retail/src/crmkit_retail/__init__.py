@@ -70,7 +70,7 @@ def _check_unique_membership(crm: Any, record: Any) -> None:
 
 
 @hookimpl
-def crmkit_on_event(crm: Any, event: Any) -> None:
+def crmkit_on_commit(crm: Any, events: Any) -> None:
     """A write committed: the membership numbers it validated are in the store now."""
     _PENDING.pop(crm, None)
 

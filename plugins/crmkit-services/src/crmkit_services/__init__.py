@@ -21,7 +21,7 @@ from typing import Any
 import crmkit
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "crmkit_customer_sections", "crmkit_on_event", "crmkit_profiles",
+__all__ = ["__version__", "crmkit_customer_sections", "crmkit_on_commit", "crmkit_profiles",
            "crmkit_register_commands", "crmkit_validate_record"]
 
 
@@ -49,14 +49,15 @@ def crmkit_validate_record(crm: Any, kind: str, record: Any) -> None:
 
 
 @crmkit.hookimpl
-def crmkit_on_event(crm: Any, event: Any) -> None:
+def crmkit_on_commit(crm: Any, events: Any) -> None:
     """A closed ticket gets a rating request task; a rating ticks it off."""
-    if event.type not in ("ticket.closed", "ticket.rated"):
+    if not events.types() & {"ticket.closed", "ticket.rated"}:
         return
     from .desk import is_services, on_event
 
     if is_services(crm):
-        on_event(crm, event)
+        for event in events.of_type("ticket.closed", "ticket.rated"):
+            on_event(crm, event)
 
 
 @crmkit.hookimpl

@@ -319,7 +319,7 @@ def build_demo(crm: Any, *, seed: int = 7) -> DemoSummary:
         builder.customers()
         builder.tickets()
         builder.interactions()
-    # Rating requests are made after the commit (crmkit_on_event), so they are tidied afterwards.
+    # Rating requests are made after the commit (crmkit_on_commit), so they are tidied afterwards.
     with crm.transaction():
         builder.tidy_rating_requests()
     return DemoSummary(customers=crm.customers.count(), interactions=crm.interactions.count(),
