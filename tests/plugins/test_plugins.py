@@ -430,3 +430,53 @@ def test_hook_crmkit_on_commit():
     crm = crmkit.open("memory://", pm=make_plugin_manager(entrypoints=False, extra=[Reader()]), actor="eve")
     crm.customers.add_many([{"name": "Ann"}, {"name": "Bo"}])
     assert [e.record_id for e in events_seen] == ["C-1", "C-2", "C-1", "C-2"]
+
+
+def test_validate_calls_implementations_as_pluggy_would(monkeypatch):
+    calls = []
+
+    class First:
+        @hookimpl(tryfirst=True)
+        def crmkit_validate_record(self, kind):  # any subset of the arguments, by name
+            calls.append(("first", kind))
+
+    class Second:
+        @hookimpl
+        def crmkit_validate_record(self, record, crm):
+            calls.append(("second", record.name, crm is not None))
+
+    class Refuse:
+        @hookimpl(trylast=True)
+        def crmkit_validate_record(self, record):
+            calls.append(("refuse", record.name))
+            if record.name == "Bad":
+                raise crmkit.ValidationError("name", record.name, "is refused")
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def crmkit_validate_record(self, kind):
+            calls.append(("wrapper before", kind))
+            result = yield
+            calls.append(("wrapper after", kind))
+            return result
+
+    def run(*plugins, trace=False):
+        calls.clear()
+        if trace:
+            monkeypatch.setenv("CRMKIT_TRACE_PLUGINS", "1")
+        pm = make_plugin_manager(entrypoints=False, extra=list(plugins))
+        monkeypatch.delenv("CRMKIT_TRACE_PLUGINS", raising=False)
+        crm = crmkit.open("memory://", pm=pm)
+        crm.customers.add("Ann")
+        with pytest.raises(crmkit.ValidationError, match="is refused"):
+            crm.customers.add("Bad")
+        assert crm.customers.count() == 1
+        return list(calls)
+
+    plain = run(Second(), First(), Refuse())
+    assert plain == [("first", "customer"), ("second", "Ann", True), ("refuse", "Ann"),
+                     ("first", "customer"), ("second", "Bad", True), ("refuse", "Bad")]
+    assert run(Second(), First(), Refuse(), trace=True) == plain  # pluggy's own path gives the same
+    wrapped = run(Second(), First(), Refuse(), Wrapper())
+    assert wrapped[0] == ("wrapper before", "customer") and ("wrapper after", "customer") in wrapped
+    assert [c for c in wrapped if not c[0].startswith("wrapper")] == plain

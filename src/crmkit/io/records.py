@@ -238,7 +238,11 @@ def unflatten(row: Mapping[str, Any], model: type) -> dict[str, Any]:
     kinds = _by_name(model)
     result: dict[str, Any] = {}
     for name, value in shaped.items():
-        typed = _typed(model, kinds[name], value) if name in kinds else value
+        kind = kinds.get(name)
+        if kind is None or kind.kind == "text":  # text passes as it is: the model strips it
+            result[name] = value
+            continue
+        typed = _typed(model, kind, value)
         if typed is not _OMIT:
             result[name] = typed
     return result
