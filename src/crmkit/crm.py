@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import getpass
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -230,6 +230,10 @@ class CRM:
 
     def validate(self, kind: str, record: Any) -> None:
         """Let plugins refuse a record before it is written (``crmkit_validate_record``)."""
+        self.validate_many(kind, (record,))
+
+    def validate_many(self, kind: str, records: Iterable[Any]) -> None:
+        """:meth:`validate` each record in turn; the first refusal raises."""
         hook = self.pm.hook.crmkit_validate_record
         impls = hook.get_hookimpls()
         if not impls:
@@ -240,11 +244,14 @@ class CRM:
         # wrappers or a traced plugin manager take pluggy's own path.
         if getattr(self.pm, "_inner_hookexec", None) is not _PLAIN_HOOKEXEC or any(
                 impl.hookwrapper or impl.wrapper for impl in impls):
-            hook(crm=self, kind=kind, record=record)
+            for record in records:
+                hook(crm=self, kind=kind, record=record)
             return
-        given = {"crm": self, "kind": kind, "record": record}
-        for impl in reversed(impls):
-            impl.function(*[given[name] for name in impl.argnames])
+        calls = [(impl.function, impl.argnames) for impl in reversed(impls)]
+        for record in records:
+            given = {"crm": self, "kind": kind, "record": record}
+            for function, names in calls:
+                function(*[given[name] for name in names])
 
     def check_fields(self, values: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
         """Check custom fields against the profile (see :meth:`Profile.check_fields`)."""

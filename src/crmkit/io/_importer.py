@@ -140,6 +140,9 @@ class _TypeImport:
         self.kind = self.entity.kind
         self.model = MODELS[record_type]
         self.service = self.entity.service(crm)
+        #: Fields a row must give (no default, and not filled in by the service).
+        self.required = [f.name for f in attrs.fields(self.model)
+                         if f.default is attrs.NOTHING and f.name not in self.entity.service_filled]
         self.options = options
         self.report = report
         self.progress = progress
@@ -253,10 +256,9 @@ class _TypeImport:
         return record_id
 
     def _require(self, values: dict[str, Any]) -> None:
-        for field in attrs.fields(self.model):
-            if field.default is attrs.NOTHING and field.name not in self.entity.service_filled:
-                if values.get(field.name) in (None, ""):
-                    raise ValidationError(field.name, values.get(field.name), "is required")
+        for name in self.required:
+            if values.get(name) in (None, ""):
+                raise ValidationError(name, values.get(name), "is required")
 
     # -- customers ------------------------------------------------------------------
 

@@ -8,6 +8,8 @@ asks which profile is active.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
@@ -233,12 +235,14 @@ class Profile:
                 raise ValidationError("deal_stages", [s.name for s in self.deal_stages],
                                       f"profile {self.name} needs at least one {kind} deal stage")
 
-    @property
+    @functools.cached_property
     def stage_names(self) -> tuple[str, ...]:
         return tuple(stage.name for stage in self.stages)
 
     def check_stage(self, stage: str) -> str:
         """Return the stage name as the profile spells it, or raise listing the stages."""
+        if stage in self.stage_names:  # as spelled: every row of an import, usually
+            return stage
         for name in self.stage_names:
             if name.casefold() == stage.strip().casefold():
                 return name

@@ -414,8 +414,7 @@ def insert_records(
     import wrote and held in memory.
     """
     docs = [to_doc(r) for r in records]
-    for record in records:
-        crm.validate(kind, record)
+    crm.validate_many(kind, records)
     crm.storage.insert(collection, docs)
     crm.record_events([(event_type, record.id, customer_of(record) if customer_of else None, {}, None)
                        for record in records])
