@@ -247,11 +247,13 @@ class CRM:
             for record in records:
                 hook(crm=self, kind=kind, record=record)
             return
-        calls = [(impl.function, impl.argnames) for impl in reversed(impls)]
+        order = ("crm", "kind", "record")
+        calls = [(impl.function, None if impl.argnames == order else [order.index(n) for n in impl.argnames])
+                 for impl in reversed(impls)]
         for record in records:
-            given = {"crm": self, "kind": kind, "record": record}
-            for function, names in calls:
-                function(*[given[name] for name in names])
+            given = (self, kind, record)
+            for function, picked in calls:
+                function(*(given if picked is None else [given[i] for i in picked]))
 
     def check_fields(self, values: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
         """Check custom fields against the profile (see :meth:`Profile.check_fields`)."""

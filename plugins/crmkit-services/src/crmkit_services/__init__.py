@@ -38,10 +38,12 @@ def crmkit_profiles() -> list[Any]:
 @crmkit.hookimpl
 def crmkit_validate_record(crm: Any, kind: str, record: Any) -> None:
     """Resolving needs the category's steps; a renewal date comes after the contract start."""
-    from .desk import check_customer, check_resolution, is_services
-
-    if not is_services(crm):
+    # Runs for every record written (twice per imported row): decide before importing anything
+    # ("services" is profile.NAME, not imported here for the same reason).
+    if kind not in ("ticket", "customer") or getattr(crm.profile, "name", None) != "services":
         return
+    from .desk import check_customer, check_resolution
+
     if kind == "ticket":
         check_resolution(crm, record)
     elif kind == "customer":
