@@ -23,7 +23,8 @@ import pluggy
 from .config import locate_store
 from .entities import ENTITIES, referrers
 from .errors import StorageError, ValidationError
-from .models import CommittedEvents, Event, from_doc, utcnow
+from .models import CommittedEvents, Event, utcnow
+from .models.event import STORED_KEYS
 from .models.convert import format_datetime
 from .profiles.base import Profile
 from .registry import registry
@@ -85,7 +86,7 @@ class CRM:
         self.region = region
         self._clock = clock or utcnow
         self._depth = 0
-        self._pending: list[dict[str, Any]] = []  # this transaction's events, in stored form
+        self._pending: list[tuple[Any, ...]] = []  # this transaction's events (see CommittedEvents)
         self.customers = CustomerService(self)
         self.interactions = InteractionService(self)
         self.tickets = TicketService(self)
@@ -183,13 +184,14 @@ class CRM:
             raise
         finally:
             self._depth = 0
-        docs, self._pending = self._pending, []
-        if docs:
-            self.pm.hook.crmkit_on_commit(crm=self, events=CommittedEvents(docs))
+        rows, self._pending = self._pending, []
+        if rows:
+            events = CommittedEvents(rows)
+            self.pm.hook.crmkit_on_commit(crm=self, events=events)
             on_event = self.pm.hook.crmkit_on_event
             if on_event.get_hookimpls():  # a bulk import's 100k events are built only when someone listens
-                for doc in docs:
-                    on_event(crm=self, event=from_doc(Event, doc))
+                for event in events:
+                    on_event(crm=self, event=event)
 
     def _stamp_new_store(self) -> None:
         if self.storage.get_meta("profile") is None:
@@ -212,7 +214,7 @@ class CRM:
         now = self.now()
         at = format_datetime(now)
         numbers = self.storage.next_ids(Event.PREFIX, len(drafts))
-        docs = []
+        rows = []  # in STORED_KEYS order
         for number, draft in zip(numbers, drafts):
             kind, record_id, customer_id, changes, note, *rest = draft
             effective = rest[0] if rest else None
@@ -220,13 +222,14 @@ class CRM:
                 raise ValidationError("event", (kind, record_id), "needs a type and a record id")
             if effective is not None and (not isinstance(effective, datetime) or effective.tzinfo is None):
                 raise ValidationError("effective_at", effective, "must be a timezone-aware datetime")
-            docs.append({"id": f"{Event.PREFIX}-{number}", "created_at": at, "updated_at": at, "version": 1,
-                         "at": at, "actor": self.actor, "type": kind, "record_id": record_id,
-                         "customer_id": customer_id, "changes": dict(changes), "note": note,
-                         "effective_at": None if effective is None or effective == now else format_datetime(effective)})
-        self.storage.insert("events", docs)
-        self._pending.extend(docs)
-        return [doc["id"] for doc in docs]
+            rows.append((f"{Event.PREFIX}-{number}", at, at, 1, at, self.actor, kind, record_id, customer_id,
+                         dict(changes), note,
+                         None if effective is None or effective == now else format_datetime(effective)))
+        self.storage.insert("events", [dict(zip(STORED_KEYS, row)) for row in rows])
+        hook = self.pm.hook
+        if hook.crmkit_on_commit.get_hookimpls() or hook.crmkit_on_event.get_hookimpls():
+            self._pending.extend(rows)  # kept for the listeners, until the commit
+        return [row[0] for row in rows]
 
     def validate(self, kind: str, record: Any) -> None:
         """Let plugins refuse a record before it is written (``crmkit_validate_record``)."""

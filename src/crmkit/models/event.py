@@ -49,6 +49,13 @@ class Event(Record):
         return self.type in creation_types()
 
 
+#: The stored form of an event, key by key: ``CommittedEvents`` keeps each event as a tuple in
+#: this order (a tenth of the memory of a dict, for the 100k events of a bulk import).
+STORED_KEYS = ("id", "created_at", "updated_at", "version", "at", "actor", "type", "record_id", "customer_id",
+               "changes", "note", "effective_at")
+_TYPE = STORED_KEYS.index("type")
+
+
 class CommittedEvents(Sequence[Event]):
     """The events one transaction wrote, in order, read lazily from their stored form.
 
@@ -56,35 +63,35 @@ class CommittedEvents(Sequence[Event]):
     types asks :meth:`of_type` and only those become :class:`Event` objects.
     """
 
-    def __init__(self, docs: Sequence[dict[str, Any]]) -> None:
-        self._docs = docs
+    def __init__(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        self._rows = rows  # stored documents as tuples, in STORED_KEYS order
 
     def __len__(self) -> int:
-        return len(self._docs)
+        return len(self._rows)
 
     @overload
     def __getitem__(self, index: int) -> Event: ...
     @overload
     def __getitem__(self, index: slice) -> list[Event]: ...
     def __getitem__(self, index: int | slice) -> Event | list[Event]:
-        from .convert import from_doc
-
         if isinstance(index, slice):
-            return [from_doc(Event, doc) for doc in self._docs[index]]
-        return from_doc(Event, self._docs[index])
+            return [_event(row) for row in self._rows[index]]
+        return _event(self._rows[index])
 
     def __iter__(self) -> Iterator[Event]:
-        from .convert import from_doc
-
-        return (from_doc(Event, doc) for doc in self._docs)
+        return (_event(row) for row in self._rows)
 
     def types(self) -> set[str]:
         """The event types present, without building any event."""
-        return {doc["type"] for doc in self._docs}
+        return {row[_TYPE] for row in self._rows}
 
     def of_type(self, *types: str) -> list[Event]:
         """The events of these types (``"ticket.closed"``), in order."""
-        from .convert import from_doc
-
         wanted = set(types)
-        return [from_doc(Event, doc) for doc in self._docs if doc["type"] in wanted]
+        return [_event(row) for row in self._rows if row[_TYPE] in wanted]
+
+
+def _event(row: tuple[Any, ...]) -> Event:
+    from .convert import from_doc
+
+    return from_doc(Event, dict(zip(STORED_KEYS, row)))
