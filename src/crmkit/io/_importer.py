@@ -12,7 +12,8 @@ exception: either rolls the transaction back, so nothing reaches the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -83,27 +84,29 @@ def message(err: CrmkitError) -> str:
     return str(err)
 
 
-def import_groups(crm: Any, groups: Mapping[str, list[tuple[int, dict[str, Any]]]], options: ImportOptions, *,
+def import_groups(crm: Any, groups: Mapping[str, Iterable[tuple[int, dict[str, Any]]]], options: ImportOptions, *,
                   progress: Callable[[int], None] | None, record_type: str,
                   unreadable: list[tuple[int, str]], headers: Mapping[str, Sequence[str]] | None = None,
                   ) -> ImportReport:
     """Import ``{record_type: [(line, row), ...]}`` in the given order, in one transaction.
 
     ``headers`` gives a type's column names when the file names them (a CSV
-    header), so a file without rows is checked like one with rows. The
-    ``groups`` lists are consumed: each row is replaced by None once planned.
+    header), so a file without rows is checked like one with rows. The rows
+    are consumed: a list has each row replaced by None once planned, and a
+    type's rows may be a stream (an iterator), read one chunk at a time, whose
+    chunks are checked for unknown columns as they come.
     """
     report = ImportReport(record_type=record_type, dry_run=options.dry_run)
-    report.total = sum(len(rows) for rows in groups.values()) + len(unreadable)
+    report.total = len(unreadable)
     for line, reason in unreadable:
         _reject(report, line, {}, f"row: {reason}")
     if not options.mapping:
         for kind, rows in groups.items():
-            _check_columns(kind, rows, (headers or {}).get(kind, ()))
+            _check_columns(kind, rows if isinstance(rows, list) else [], (headers or {}).get(kind, ()))
     try:
         with crm.transaction():
             for kind, rows in groups.items():
-                if rows:
+                if not isinstance(rows, list) or rows:
                     _TypeImport(crm, kind, options, report, progress).run(rows)
             if report.problems and not options.skip_invalid:
                 raise ImportRowsError(sorted(report.problems), report.total)
@@ -155,14 +158,13 @@ class _TypeImport:
 
     # -- driving ----------------------------------------------------------------
 
-    def run(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    def run(self, rows: Iterable[tuple[int, dict[str, Any]]]) -> None:
         if self.type == "events":
             self._clear_creation_events()
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
-            # Let planned rows go as we move on (a rejected row stays in the report): a
-            # 100k-row file held whole costs ~100 MB. The caller reads ``rows`` no more.
-            rows[start : start + CHUNK] = [None] * len(chunk)  # type: ignore[list-item]
+        for chunk in _chunks(rows):
+            if not isinstance(rows, list) and not self.options.mapping:
+                _check_columns(self.type, chunk)
+            self.report.total += len(chunk)
             creates: list[Any] = []  # built records, or event documents
             updates: list[tuple[str, dict[str, Any]]] = []
             for line, row in chunk:
@@ -474,6 +476,20 @@ class _TypeImport:
         # log being restored holds the real history, those included.
         for event in events:
             storage.delete("events", event["id"])
+
+
+def _chunks(rows: Iterable[tuple[int, dict[str, Any]]]) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """``rows`` in lists of CHUNK rows. A list's planned rows are let go as we move on (a rejected
+    row stays in the report): a 100k-row file held whole costs ~100 MB; its caller reads it no more."""
+    if isinstance(rows, list):
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            rows[start : start + CHUNK] = [None] * len(chunk)  # type: ignore[list-item]
+            yield chunk
+        return
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, CHUNK)):
+        yield chunk
 
 
 def _same(new: Any, old: Any) -> bool:
