@@ -460,7 +460,12 @@ class _TypeImport:
                 crm.storage.bump_id("E", max(int(doc["id"].split("-")[1]) for doc in creates))
             return
         if creates:
-            getattr(self.service, self.entity.bulk_add)(creates, keep_ids=True)
+            add = getattr(self.service, self.entity.bulk_add)
+            if self.type == "customers":
+                # _check_file_keys checked every email against the file and the store already
+                add(creates, keep_ids=True, allow_duplicate=True)
+            else:
+                add(creates, keep_ids=True)
         for record_id, changes in updates:
             self.service.update(record_id, **changes)
 

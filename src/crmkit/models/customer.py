@@ -27,10 +27,6 @@ class CustomerKind(StrEnum):
     COMPANY = "company"
 
 
-def _emails(value: Any) -> tuple[str, ...]:
-    return text_tuple(value)
-
-
 def _check_emails(_inst: Any, _attr: Any, value: tuple[str, ...]) -> None:
     # Full validation and normalisation happen in the service (email-validator);
     # the model only refuses what can never be an address.
@@ -67,6 +63,10 @@ class Consent:
     sms: bool = False
     phone: bool = False
     post: bool = False
+
+
+#: The consent of a customer who gave none (frozen, so every such customer shares it).
+NO_CONSENT = Consent()
 
 
 @attrs.frozen(kw_only=True)
@@ -110,7 +110,7 @@ class Customer(Record):
     company: str | None = attrs.field(default=None, converter=optional_text)
     title: str | None = attrs.field(default=None, converter=optional_text)
     emails: tuple[str, ...] = attrs.field(
-        default=(), converter=_emails, validator=_check_emails, metadata={SENSITIVE: True}
+        default=(), converter=text_tuple, validator=_check_emails, metadata={SENSITIVE: True}
     )
     phones: tuple[str, ...] = attrs.field(
         default=(), converter=text_tuple, validator=_check_phones, metadata={SENSITIVE: True}
@@ -125,7 +125,7 @@ class Customer(Record):
     stage: str = attrs.field(default="", converter=lambda v: str(v or "").strip())
     stage_history: tuple[StageChange, ...] = attrs.field(default=(), converter=tuple)
     fields: dict[str, Any] = attrs.field(factory=dict)
-    consent: Consent = attrs.field(factory=Consent)
+    consent: Consent = attrs.field(default=NO_CONSENT)
     notes: str | None = attrs.field(default=None, converter=optional_text)
     external_ids: dict[str, str] = attrs.field(factory=dict)
     contacts: tuple[Contact, ...] = attrs.field(default=(), converter=tuple)
