@@ -51,6 +51,9 @@ def id_number(record_id: str) -> int:
     return int(record_id[record_id.index("-") + 1 :])
 
 
+_OTHER: Any = object()  # a value of another shape, to be read leaf by leaf
+
+
 def key_column(docs: Sequence[Document], path: tuple[str, ...],
                blobs: Sequence[bytes] | None = None) -> tuple[list[str | None], list[Any]]:
     """Per document, its one casefolded string at ``path`` or None; and ``[index, strings]`` of those with several.
@@ -59,30 +62,27 @@ def key_column(docs: Sequence[Document], path: tuple[str, ...],
     rather than plain JSON: a value of another shape (a tuple, an enum) is
     then read from the JSON, which is what the store keeps.
     """
-    column: list[str | None] = []
+    step = path[0]
+    values = [doc.get(step) for doc in docs]
+    if len(path) == 1:
+        # The common shapes in one pass, without a call: "C-12", ["ann@example.com"], none.
+        column: list[Any] = [
+            value.casefold() if type(value) is str
+            else value[0].casefold() if type(value) is list and len(value) == 1 and type(value[0]) is str
+            else None if value is None or (type(value) is list and not value)
+            else _OTHER
+            for value in values]
+    else:
+        column = [None if value is None or (type(value) is list and not value) else _OTHER for value in values]
     several: list[Any] = []
-    append = column.append
-    step, deeper = path[0], len(path) > 1
-    for index, doc in enumerate(docs):
-        value = doc.get(step)
-        if value is None or (type(value) is list and not value):
-            append(None)
-            continue
-        if not deeper:  # the common shapes, without a call: "C-12", ["ann@example.com"]
-            if type(value) is str:
-                append(value.casefold())
+    if _OTHER in column:
+        for index, value in enumerate(column):
+            if value is not _OTHER:
                 continue
-            if type(value) is list and len(value) == 1 and type(value[0]) is str:
-                append(value[0].casefold())
-                continue
-        if blobs is not None:
-            doc = orjson.loads(blobs[index])
-        leaves = list(dict.fromkeys(leaf.casefold() for leaf in string_leaves(doc, path)))
-        if len(leaves) == 1:
-            append(leaves[0])
-        else:
-            append(None)
-            if leaves:
+            doc = docs[index] if blobs is None else orjson.loads(blobs[index])
+            leaves = list(dict.fromkeys(leaf.casefold() for leaf in string_leaves(doc, path)))
+            column[index] = leaves[0] if len(leaves) == 1 else None
+            if len(leaves) > 1:
                 several.append([index, leaves])
     return column, several
 

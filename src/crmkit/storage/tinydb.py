@@ -693,7 +693,7 @@ class TinyDBStore(Engine):
             del self._data[collection]
             self._indexes.pop(collection, None)
             self._numbers.pop(collection, None)
-        numbers = [id_number(record_id) for record_id in ids]
+        numbers = [int(record_id[record_id.index("-") + 1 :]) for record_id in ids]  # id_number, inlined
         if max(numbers) >= 1 << 63:
             return None  # beyond the numbers Packed keeps (array "q")
         entry = self._entries.get(collection)
