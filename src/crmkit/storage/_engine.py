@@ -9,8 +9,8 @@ backend turns them into "reload what other processes changed", "take the file
 lock", "write what this transaction changed" and "release the lock".
 
 Every access to a collection's documents goes through :meth:`Engine._docs`, so
-a subclass can load a collection on first use; :meth:`Engine._size`,
-and :meth:`Engine._names` let it answer counts without loading one, and
+a subclass can load a collection on first use; :meth:`Engine._size` and
+:meth:`Engine._names` let it answer counts without loading one, and
 :meth:`Engine._undo_insert` lets it keep added documents elsewhere (the tinydb
 backend keeps them encoded until the commit). :meth:`Engine._changes` tells
 ``_commit`` which collections the transaction changed, and whether it only
@@ -18,9 +18,10 @@ added documents to them.
 
 Transactions keep an undo log: every write appends what it is about to change
 (the prior document, meta value or counter; for an insert, the list of its
-ids), and a rollback replays the log backwards. Nested transactions are savepoints on that log, so an inner
-transaction that fails undoes its own changes even when the caller catches the
-error; the outermost one decides whether anything is committed.
+ids), and a rollback replays the log backwards. Nested transactions are
+savepoints on that log, so an inner transaction that fails undoes its own
+changes even when the caller catches the error; the outermost one decides
+whether anything is committed.
 
 A store object is not thread-safe: give each thread its own.
 """
