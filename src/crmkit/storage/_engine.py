@@ -9,17 +9,19 @@ backend turns them into "reload what other processes changed", "take the file
 lock", "write what this transaction changed" and "release the lock".
 
 Every access to a collection's documents goes through :meth:`Engine._docs`, so
-a subclass can load a collection on first use; :meth:`Engine._size`,
-:meth:`Engine._names` and :meth:`Engine._docs_for_insert` let it answer counts
-and add documents without loading one (the tinydb backend appends events to its
-log that way). :meth:`Engine._changes` tells ``_commit`` which collections the
-transaction changed, and whether it only added documents to them.
+a subclass can load a collection on first use; :meth:`Engine._size` and
+:meth:`Engine._names` let it answer counts without loading one, and
+:meth:`Engine._undo_insert` lets it keep added documents elsewhere (the tinydb
+backend keeps them encoded until the commit). :meth:`Engine._changes` tells
+``_commit`` which collections the transaction changed, and whether it only
+added documents to them.
 
 Transactions keep an undo log: every write appends what it is about to change
-(the prior document, meta value or counter), and a rollback replays the log
-backwards. Nested transactions are savepoints on that log, so an inner
-transaction that fails undoes its own changes even when the caller catches the
-error; the outermost one decides whether anything is committed.
+(the prior document, meta value or counter; for an insert, the list of its
+ids), and a rollback replays the log backwards. Nested transactions are
+savepoints on that log, so an inner transaction that fails undoes its own
+changes even when the caller catches the error; the outermost one decides
+whether anything is committed.
 
 A store object is not thread-safe: give each thread its own.
 """
@@ -43,8 +45,9 @@ _STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 _MISSING: Any = object()
 
-# Undo-log entry kinds.
-_DOC, _ORDER, _META, _COUNTER = range(4)
+# Undo-log entry kinds. An insert logs one _INSERTS entry with its ids, not one _DOC entry per
+# document: 100k (kind, collection, id, prior) tuples took 15 MB.
+_DOC, _ORDER, _META, _COUNTER, _INSERTS = range(5)
 
 
 @contextmanager
@@ -76,6 +79,15 @@ def copy_json(value: Any, field: str = "document") -> Any:
             return orjson.loads(orjson.dumps(value, option=_STRICT))
     except orjson.JSONEncodeError as err:
         raise ValidationError(field, value, f"not JSON-compatible ({err})") from None
+
+
+def encode_docs(docs: Sequence[Any]) -> list[bytes]:
+    """The JSON of each document (what the store keeps), or ``ValidationError`` for one that is not plain JSON."""
+    dumps = orjson.dumps
+    try:
+        return [dumps(doc, option=_STRICT) for doc in docs]
+    except orjson.JSONEncodeError as err:
+        raise ValidationError("document", list(docs), f"not JSON-compatible ({err})") from None
 
 
 def check_collection(name: Any) -> str:
@@ -133,6 +145,19 @@ def index_lookup(collection: str, where: Filter) -> tuple[tuple[str, ...], tuple
         if (path in paths or path == ("id",)) and all(isinstance(v, str) for v in values):
             return path, values
     return None
+
+
+def new_ids(docs: Sequence[Document]) -> list[str]:
+    """The ids of documents about to be inserted, checked: each a valid id, none twice."""
+    with no_gc():
+        ids = [doc_id(doc) for doc in docs]
+        if len(set(ids)) != len(ids):
+            seen: set[str] = set()
+            for record_id in ids:
+                if record_id in seen:
+                    raise Conflict(record_id, "appears twice in one insert")
+                seen.add(record_id)
+    return ids
 
 
 class _CollectionIndex:
@@ -266,13 +291,13 @@ class Engine:
             docs = self._data[collection] = {}
         return docs
 
-    def _docs_for_insert(self, collection: str, docs: list[Document]) -> dict[str, Document]:
-        """The mapping new ``docs`` are added to (checked for duplicate ids first).
-
-        A subclass that can prove the ids are new without loading the collection
-        may return a mapping of pending additions instead of the whole collection.
-        """
-        return self._docs(collection)
+    def _undo_insert(self, collection: str, ids: list[str]) -> None:
+        """Take back an insert of ``ids`` (the last documents added to ``collection``) on rollback."""
+        docs = self._data.get(collection)
+        if docs is not None:
+            for record_id in ids:
+                docs.pop(record_id, None)
+        self._indexes.pop(collection, None)
 
     def _size(self, collection: str) -> int:
         """How many documents ``collection`` holds."""
@@ -297,7 +322,11 @@ class Engine:
         changed: dict[str, list[str] | None] = {}
         for entry in self._log:
             kind = entry[0]
-            if kind == _DOC:
+            if kind == _INSERTS:
+                inserted = changed.setdefault(entry[1], [])
+                if inserted is not None:
+                    inserted += entry[2]
+            elif kind == _DOC:
                 collection = entry[1]
                 if entry[3] is _MISSING:
                     inserted = changed.setdefault(collection, [])
@@ -340,13 +369,23 @@ class Engine:
         with self.transaction():
             yield
 
+    def _log_insert(self, collection: str, ids: list[str]) -> None:
+        """Record in the undo log that ``ids`` were just added to ``collection``."""
+        self._log.append((_INSERTS, collection, ids))
+
+    def _touched(self, collection: str) -> bool:
+        """Whether the open transaction changed documents of ``collection``."""
+        return any(entry[0] in (_DOC, _ORDER, _INSERTS) and entry[1] == collection for entry in self._log)
+
     def _rollback_to(self, mark: int) -> None:
         log = self._log
         touched: set[str] = set()
         while len(log) > mark:
             entry = log.pop()
             kind = entry[0]
-            if kind == _DOC:
+            if kind == _INSERTS:
+                self._undo_insert(entry[1], entry[2])
+            elif kind == _DOC:
                 _, collection, record_id, prior = entry
                 touched.add(collection)
                 docs = self._data.setdefault(collection, {})
@@ -430,12 +469,7 @@ class Engine:
         return len(self._select(collection, where, stop=None))
 
     def _select(self, collection: str, where: Filter | None, stop: int | None) -> list[Document]:
-        docs = self._docs(collection)
-        if where is None:
-            candidates: Iterable[Document] = docs.values()
-        else:
-            ids = self._index_candidates(collection, where)
-            candidates = docs.values() if ids is None else (docs[i] for i in ids)
+        candidates = self._candidates(collection, where)
         found: list[Document] = []
         if stop == 0:
             return found
@@ -445,6 +479,14 @@ class Engine:
                 if stop is not None and len(found) >= stop:
                     break
         return found
+
+    def _candidates(self, collection: str, where: Filter | None) -> Iterable[Document]:
+        """The stored documents that may match ``where``, in insertion order (``matches`` decides)."""
+        docs = self._docs(collection)
+        if where is None:
+            return docs.values()
+        ids = self._index_candidates(collection, where)
+        return docs.values() if ids is None else (docs[i] for i in ids)
 
     def _index_candidates(self, collection: str, where: Filter) -> list[str] | None:
         """Ids that may match, in insertion order, from an index; None means scan everything."""
@@ -483,27 +525,25 @@ class Engine:
         """Add new documents in one transaction; ``Conflict`` if any id exists."""
         check_collection(collection)
         new: list[Document] = copy_json(list(docs))
-        seen: set[str] = set()
-        with no_gc():
-            for doc in new:
-                record_id = doc_id(doc)
-                if record_id in seen:
-                    raise Conflict(record_id, "appears twice in one insert")
-                seen.add(record_id)
-        with self._writing(), no_gc():  # a bulk insert allocates an undo entry per document
-            stored = self._docs_for_insert(collection, new)
-            for record_id in seen:
-                if record_id in stored:
-                    raise Conflict(record_id, f"already exists in {collection}")
-            self._check_insert(collection, new)
-            index = self._indexes.get(collection)
-            log = self._log
-            for doc in new:
-                record_id = doc["id"]
-                stored[record_id] = doc
-                log.append((_DOC, collection, record_id, _MISSING))
-                if index is not None:
-                    index.add(record_id, doc)
+        ids = new_ids(new)
+        with self._writing(), no_gc():
+            self._add(collection, new, ids)
+
+    def _add(self, collection: str, new: list[Document], ids: list[str]) -> None:
+        """Add documents (the store's own copies, with these distinct ids) to the loaded collection."""
+        if not ids:
+            return
+        stored = self._docs(collection)
+        for record_id in ids:
+            if record_id in stored:
+                raise Conflict(record_id, f"already exists in {collection}")
+        self._check_insert(collection, new)
+        index = self._indexes.get(collection)
+        self._log_insert(collection, ids)  # before the documents: a rollback pops what is there
+        for record_id, doc in zip(ids, new):
+            stored[record_id] = doc
+            if index is not None:
+                index.add(record_id, doc)
 
     def replace(self, collection: str, doc: Document, expected_version: int) -> None:
         """Overwrite a document; ``Conflict`` unless the stored version is ``expected_version``."""

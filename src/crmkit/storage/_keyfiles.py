@@ -15,14 +15,17 @@ those are in ``multi``), and ``size`` (collection files only) the data file's
 size. A collection file that later commits only added documents to is written
 as the old bytes plus the new documents, and its key file as the old lines plus
 one: earlier lines then name the file it grew from, the last line names it.
-This module writes data files and key files together, and reads key files
+This module keeps documents encoded until they are written (:class:`Packed`),
+writes data files and key files together from them, and reads key files
 (:class:`KeyFile`); the backend decides when to trust one.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import accumulate, islice
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
 from typing import Any
 
 import orjson
@@ -43,107 +46,317 @@ def key_paths(collection: str) -> list[tuple[str, tuple[str, ...]]]:
     return [(".".join(path), path) for path in LOOKUP_KEYS.get(collection, ())]
 
 
-def key_column(docs: Sequence[Document], path: tuple[str, ...]) -> tuple[list[str | None], list[Any]]:
-    """Per document, its one casefolded string at ``path`` or None; and ``[index, strings]`` of those with several."""
-    column: list[str | None] = []
+def id_number(record_id: str) -> int:
+    """The number of an id (``C-12`` -> 12): what TinyDB keys the document by."""
+    return int(record_id[record_id.index("-") + 1 :])
+
+
+_OTHER: Any = object()  # a value of another shape, to be read leaf by leaf
+
+
+def key_column(docs: Sequence[Document], path: tuple[str, ...],
+               blobs: Sequence[bytes] | None = None) -> tuple[list[str | None], list[Any]]:
+    """Per document, its one casefolded string at ``path`` or None; and ``[index, strings]`` of those with several.
+
+    ``blobs`` are the documents' JSON when ``docs`` are the caller's objects
+    rather than plain JSON: a value of another shape (a tuple, an enum) is
+    then read from the JSON, which is what the store keeps.
+    """
+    step = path[0]
+    values = [doc.get(step) for doc in docs]
+    if len(path) == 1:
+        # The common shapes in one pass, without a call: "C-12", ["ann@example.com"], none.
+        column: list[Any] = [
+            value.casefold() if type(value) is str
+            else value[0].casefold() if type(value) is list and len(value) == 1 and type(value[0]) is str
+            else None if value is None or (type(value) is list and not value)
+            else _OTHER
+            for value in values]
+    else:
+        column = [None if value is None or (type(value) is list and not value) else _OTHER for value in values]
     several: list[Any] = []
-    append = column.append
-    step, deeper = path[0], len(path) > 1
-    for index, doc in enumerate(docs):
-        value = doc.get(step)
-        if value is None or value == []:
-            append(None)
-            continue
-        if not deeper:  # the common shapes, without a call: "C-12", ["ann@example.com"]
-            if type(value) is str:
-                append(value.casefold())
+    if _OTHER in column:
+        for index, value in enumerate(column):
+            if value is not _OTHER:
                 continue
-            if type(value) is list and len(value) == 1 and type(value[0]) is str:
-                append(value[0].casefold())
-                continue
-        leaves = list(dict.fromkeys(leaf.casefold() for leaf in string_leaves(doc, path)))
-        if len(leaves) == 1:
-            append(leaves[0])
-        else:
-            append(None)
-            if leaves:
+            doc = docs[index] if blobs is None else orjson.loads(blobs[index])
+            leaves = list(dict.fromkeys(leaf.casefold() for leaf in string_leaves(doc, path)))
+            column[index] = leaves[0] if len(leaves) == 1 else None
+            if len(leaves) > 1:
                 several.append([index, leaves])
     return column, several
 
 
-def key_line(file: str, first: int, ids: list[str], docs: Sequence[Document], at: list[int], lengths: list[int],
-              paths: list[tuple[str, tuple[str, ...]]], size: int | None = None) -> bytes:
-    """One line of a key file: where ``docs`` sit in ``file`` and their casefolded lookup keys.
+def key_line(file: str, first: int, ids: list[str], at: list[int], lengths: list[int],
+             keys: dict[str, list[str | None]], multi: dict[str, list[Any]], size: int | None = None) -> bytes:
+    """One line of a key file: where documents ``first``... sit in ``file``, and their casefolded lookup keys.
 
-    ``docs[0]`` is document number ``first`` of the data file. Per lookup path,
-    ``keys`` holds one entry per document: its one string at that path,
-    casefolded, or null; a document with several strings there (two emails) has
-    null, and its strings are in ``multi`` as ``[index, [strings]]``. (A column
-    per path parses several times faster than a value -> documents map.)
+    Per lookup path, ``keys`` holds one entry per document: its one string at
+    that path, casefolded, or null; a document with several strings there (two
+    emails) has null, and its strings are in ``multi`` as ``[index, [strings]]``.
+    (A column per path parses several times faster than a value -> documents map.)
     """
-    keys: dict[str, list[str | None]] = {}
-    multi: dict[str, list[Any]] = {}
-    for dotted, path in paths:
-        keys[dotted], several = key_column(docs, path)
-        if several:
-            multi[dotted] = several
     line: dict[str, Any] = {"file": file, "first": first, "ids": ids, "at": at, "len": lengths, "keys": keys,
-                            "multi": multi}
+                            "multi": {dotted: several for dotted, several in multi.items() if several}}
     if size is not None:
         line["size"] = size
     return orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
 
 
-def log_lines(file: str, docs: list[Document], base: int, first: int,
-               paths: list[tuple[str, tuple[str, ...]]], key_lines: list[bytes]) -> Iterator[bytes]:
-    """Log lines for ``docs`` written at byte ``base`` of ``file``: JSON arrays of up to ``LOG_BATCH``
-    documents, each ending in a newline. The key-file line of each is appended to ``key_lines``."""
-    dumps = orjson.dumps
-    for start in range(0, len(docs), LOG_BATCH):
-        with no_gc():
-            batch = docs[start : start + LOG_BATCH]
-            # Each document with the comma before it: one exact-size copy, while orjson's own
-            # result keeps a buffer of several kilobytes (10k of them took 80 MB).
-            pieces = [b"," + dumps(doc) for doc in batch]
-            lengths = [len(piece) - 1 for piece in pieces]
-            # "[" then the pieces, the first without its comma: document i starts 1 byte after the pieces before it.
-            at = [base + 1 + offset for offset in accumulate(map(len, pieces[:-1]), initial=0)]
-            line = b"[" + b"".join(pieces)[1:] + b"]\n"
-            del pieces
-            key_lines.append(key_line(file, first + start, [doc["id"] for doc in batch], batch, at, lengths, paths))
-        base += len(line)
-        yield line
+class Packed:
+    """Documents kept as their JSON bytes, with what a key file says of them, ready to be written.
 
-
-def table_chunks(name: str, docs: dict[str, Document], at: list[int], lengths: list[int], *,
-                 prefix: bytes | memoryview | None = None, first: bool = True) -> Iterator[bytes]:
-    """The bytes of a collection file, ``{"name": {"12": doc, ...}}`` as ``orjson.dumps`` would write it,
-    a batch of documents at a time; where each document starts and its length go to ``at`` and ``lengths``.
-
-    ``prefix`` replaces the head: an existing file without its closing ``}}``
-    (``first``: it holds no document yet), so that new documents are added to it.
+    The tinydb backend keeps the documents a transaction adds to a collection it
+    has not loaded this way until the commit: a 100k-customer import held them
+    as dicts at about 2.5 KB each, as JSON at about 0.7 KB. Each :meth:`add`
+    joins its documents into one bytes object (a chunk): for a collection file
+    (``table``) each document preceded by its TinyDB key (``"12":{...}``), for a
+    log bare (``{...}``), comma separated, so the commit writes chunks as they
+    are. (One chunk per call, not one bytes per document: orjson's results keep
+    a buffer of several kilobytes each.) Reads decode the documents they need;
+    lookups by id and by lookup key are answered from the ids and key columns.
     """
-    dumps = orjson.dumps
-    head = b"{" + dumps(name) + b":{" if prefix is None else prefix
-    position = len(head)
-    yield head
-    items = iter(docs.items())
-    while batch := list(islice(items, LOG_BATCH)):
-        with no_gc():
-            prefixes = [f',"{file_key(record_id)}":'.encode() for record_id, _doc in batch]
-            if first:
-                prefixes[0] = prefixes[0][1:]  # no comma before the first document
-                first = False
-            # Prefix and document in one exact-size copy: orjson's own result keeps a buffer of
-            # several kilobytes (10k of them took 80 MB).
-            pieces = [prefix + dumps(doc) for prefix, (_id, doc) in zip(prefixes, batch)]
-            starts = accumulate(map(len, pieces[:-1]), initial=position)
-            at += [start + len(prefix) for start, prefix in zip(starts, prefixes)]
-            lengths += [len(piece) - len(prefix) for piece, prefix in zip(pieces, prefixes)]
+
+    def __init__(self, collection: str, *, table: bool) -> None:
+        self.collection = collection
+        self.table = table
+        self.paths = key_paths(collection)
+        self.ids: list[str] = []
+        self.numbers = array("q")
+        self.chunks: list[bytes] = []
+        self.firsts: list[int] = []  # the position of each chunk's first document
+        self.at = array("q")  # where each document starts in its chunk
+        self.lengths = array("q")
+        self.keys: dict[str, list[str | None]] = {dotted: [] for dotted, _path in self.paths}
+        self.multi: dict[str, list[Any]] = {dotted: [] for dotted, _path in self.paths}
+        self._increasing = True  # numbers only go up: a binary search finds one, no map needed
+        self._positions: dict[int, int] | None = None
+        self._lookups: dict[tuple[str, ...], dict[str, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def of(cls, collection: str, docs: Sequence[Document], *, table: bool) -> Iterator[Packed]:
+        """``docs`` (plain JSON, the store's own) encoded ``LOG_BATCH`` at a time, to be written."""
+        dumps = orjson.dumps
+        for start in range(0, len(docs), LOG_BATCH):
+            batch = docs[start : start + LOG_BATCH]
+            packed = cls(collection, table=table)
+            ids = [doc["id"] for doc in batch]
+            with no_gc():
+                packed.add(ids, [id_number(record_id) for record_id in ids], batch, [dumps(doc) for doc in batch],
+                           plain=True)
+            yield packed
+
+    def add(self, ids: list[str], numbers: list[int], docs: Sequence[Document], blobs: list[bytes], *,
+            plain: bool = False) -> None:
+        """Add documents: their ids, id numbers, the objects and their JSON (``plain``: the objects are JSON)."""
+        if not ids:
+            return
+        base = len(self.ids)
+        columns = {dotted: key_column(docs, path, None if plain else blobs) for dotted, path in self.paths}
+        lengths = list(map(len, blobs))
+        if self.table:
+            # '"12":{...},"13":{...}': each document after its TinyDB key (the number as the id spells it).
+            prefixes = [f',"{file_key(record_id)}":'.encode() for record_id in ids]
+            prefixes[0] = prefixes[0][1:]
+            pieces: list[bytes] = [b""] * (2 * len(blobs))
+            pieces[0::2], pieces[1::2] = prefixes, blobs
             chunk = b"".join(pieces)
             del pieces
-        position += len(chunk)
-        yield chunk
+            # Document i starts after the prefixes up to its own and the documents before it.
+            at = [keys + docs_before for keys, docs_before in zip(accumulate(map(len, prefixes)),
+                                                                 accumulate(lengths, initial=0))]
+        else:
+            chunk = b",".join(blobs)
+            at = list(accumulate([length + 1 for length in lengths[:-1]], initial=0))
+        self.chunks.append(chunk)
+        self.firsts.append(base)
+        self.ids += ids
+        self._increasing = self._increasing and not self._clashes(numbers)
+        self.numbers.extend(numbers)
+        self.at.extend(at)
+        self.lengths.extend(lengths)
+        for dotted, (column, several) in columns.items():
+            self.keys[dotted] += column
+            self.multi[dotted] += [[base + index, leaves] for index, leaves in several]
+        if self._positions is not None:
+            self._positions.update(zip(numbers, range(base, base + len(ids))))
+        for path, by_value in self._lookups.items():
+            self._index(by_value, path, base)
+
+    def truncate(self, size: int) -> None:
+        """Keep the first ``size`` documents (the ones added before a savepoint): whole chunks go."""
+        while self.firsts and self.firsts[-1] >= size:
+            self.chunks.pop()
+            self.firsts.pop()
+        del self.ids[size:], self.numbers[size:], self.at[size:], self.lengths[size:]
+        for dotted in self.keys:
+            del self.keys[dotted][size:]
+            self.multi[dotted] = [entry for entry in self.multi[dotted] if entry[0] < size]
+        self._positions = None
+        self._lookups.clear()
+        self._increasing = all(a < b for a, b in zip(self.numbers, self.numbers[1:]))
+
+    # -- ids -----------------------------------------------------------------
+
+    def _clashes(self, numbers: list[int]) -> bool:
+        """Whether ``numbers`` are not all above the numbers so far, in increasing order."""
+        return bool(self.numbers and numbers[0] <= self.numbers[-1]) or any(
+            a >= b for a, b in zip(numbers, numbers[1:]))
+
+    def has_any(self, numbers: list[int]) -> bool:
+        """Whether a document keyed by one of these id numbers was added."""
+        if self._increasing and not self._clashes(numbers):
+            return False  # all above the highest so far
+        return any(self._position(number) is not None for number in numbers)
+
+    def _position(self, number: int) -> int | None:
+        if self._increasing:
+            index = bisect_left(self.numbers, number)
+            return index if index < len(self.numbers) and self.numbers[index] == number else None
+        if self._positions is None:
+            self._positions = {n: position for position, n in enumerate(self.numbers)}
+        return self._positions.get(number)
+
+    def position(self, record_id: str) -> int | None:
+        """Where the document with this id is, or None."""
+        try:
+            position = self._position(id_number(record_id))
+        except (ValueError, OverflowError):
+            return None  # not an id: no document has it
+        return position if position is not None and self.ids[position] == record_id else None
+
+    # -- lookups ---------------------------------------------------------------
+
+    def find(self, path: tuple[str, ...], values: Iterable[str]) -> list[int] | None:
+        """Positions of the documents with a string at ``path`` that casefolds like one of ``values``, in order;
+        None when ``path`` is neither ``id`` nor a lookup key."""
+        by_value = self._lookups.get(path)
+        if by_value is None:
+            if path != ("id",) and ".".join(path) not in self.keys:
+                return None
+            by_value = self._lookups[path] = {}
+            with no_gc():
+                self._index(by_value, path, 0)
+        found: list[int] = []
+        for value in {value.casefold() for value in values}:
+            hit = by_value.get(value)
+            if type(hit) is int:
+                found.append(hit)
+            elif hit is not None:
+                found += hit
+        return sorted(set(found))
+
+    def _index(self, by_value: dict[str, Any], path: tuple[str, ...], start: int) -> None:
+        # Casefolded value -> a position, or a list of them when several documents share it
+        # (a set per value took 4.5 MB per 20k customers).
+        def put(value: str, position: int) -> None:
+            hit = by_value.get(value)
+            if hit is None:
+                by_value[value] = position
+            elif type(hit) is int:
+                if hit != position:
+                    by_value[value] = [hit, position]
+            elif hit[-1] != position:
+                hit.append(position)
+
+        if path == ("id",):
+            for position in range(start, len(self.ids)):
+                put(self.ids[position].casefold(), position)
+            return
+        dotted = ".".join(path)
+        column = self.keys[dotted]
+        for position in range(start, len(column)):
+            value = column[position]
+            if value is not None:
+                put(value, position)
+        for position, leaves in self.multi[dotted]:
+            if position >= start:
+                for value in leaves:
+                    put(value, position)
+
+    # -- documents -------------------------------------------------------------
+
+    def doc(self, position: int) -> Document:
+        """The document at ``position``, decoded (a fresh copy)."""
+        chunk = self.chunks[bisect_right(self.firsts, position) - 1]
+        start = self.at[position]
+        doc: Document = orjson.loads(memoryview(chunk)[start : start + self.lengths[position]])
+        return doc
+
+    def docs(self, positions: Iterable[int] | None = None) -> list[Document]:
+        """The documents at ``positions`` (all when None), decoded, in that order."""
+        with no_gc():
+            return [self.doc(position) for position in (range(len(self.ids)) if positions is None else positions)]
+
+    def _pieces(self, start: int, stop: int) -> Iterator[tuple[memoryview, int, int]]:
+        """Documents ``start:stop`` of a log as comma-separated runs: (bytes, first, end) per chunk they span."""
+        chunk_no = bisect_right(self.firsts, start) - 1
+        while start < stop:
+            end = min(stop, self.firsts[chunk_no + 1] if chunk_no + 1 < len(self.firsts) else len(self.ids))
+            last = end - 1
+            view = memoryview(self.chunks[chunk_no])[self.at[start] : self.at[last] + self.lengths[last]]
+            yield view, start, end
+            start, chunk_no = end, chunk_no + 1
+
+    def _key_columns(self, start: int, stop: int) -> tuple[dict[str, list[str | None]], dict[str, list[Any]]]:
+        keys = {dotted: column[start:stop] for dotted, column in self.keys.items()}
+        multi = {dotted: [[index - start, leaves] for index, leaves in entries if start <= index < stop]
+                 for dotted, entries in self.multi.items()}
+        return keys, multi
+
+
+def log_lines(file: str, packs: Iterable[Packed], base: int, first: int, key_lines: list[bytes]) -> Iterator[bytes]:
+    """Log lines for the documents of ``packs``, written at byte ``base`` of ``file`` where document number
+    ``first`` goes: JSON arrays of up to ``LOG_BATCH`` documents, each ending in a newline. The key-file line of
+    each is appended to ``key_lines``."""
+    for packed in packs:
+        for start in range(0, len(packed), LOG_BATCH):
+            stop = min(len(packed), start + LOG_BATCH)
+            with no_gc():
+                views: list[memoryview] = []
+                at: list[int] = []
+                offset = 1  # after the "["
+                for view, run_start, run_end in packed._pieces(start, stop):
+                    if views:
+                        offset += 1  # the comma between two runs
+                    origin = base + offset - packed.at[run_start]
+                    at += [origin + position for position in packed.at[run_start:run_end]]
+                    views.append(view)
+                    offset += len(view)
+                line = b"[" + b",".join(views) + b"]\n"
+                del views
+                keys, multi = packed._key_columns(start, stop)
+                key_lines.append(key_line(file, first + start, packed.ids[start:stop], at,
+                                          packed.lengths[start:stop].tolist(), keys, multi))
+            base += len(line)
+            yield line
+        first += len(packed)
+
+
+def table_chunks(packs: Iterable[Packed], line: dict[str, Any], position: int, first: bool) -> Iterator[bytes]:
+    """The documents of ``packs`` as they go in a collection file at byte ``position`` (``first``: no document
+    before them), then its closing ``}}``. What the key-file line says of them (``ids``, ``at``, ``len``, ``keys``
+    and ``multi``, as :func:`key_line` takes them) is added to ``line``."""
+    for packed in packs:
+        base = len(line["ids"])
+        bounds = [*packed.firsts[1:], len(packed)]
+        for chunk, start, stop in zip(packed.chunks, packed.firsts, bounds):
+            if not first:
+                yield b","
+                position += 1
+            first = False
+            line["at"] += [position + offset for offset in packed.at[start:stop]]
+            position += len(chunk)
+            yield chunk
+        line["ids"] += packed.ids
+        line["len"] += packed.lengths.tolist()
+        for dotted in packed.keys:
+            line["keys"].setdefault(dotted, []).extend(packed.keys[dotted])
+            line["multi"].setdefault(dotted, []).extend([[base + index, leaves]
+                                                         for index, leaves in packed.multi[dotted]])
     yield b"}}"
 
 
@@ -154,7 +367,7 @@ class KeyFile:
     (``customers.17.keys.jsonl`` for ``customers.17.json``, appended to with
     the event log): JSON lines, each describing a run of documents with their
     ids, byte offsets and lengths and their casefolded strings at each lookup
-    path (see :func:`_key_line`). A read by id or by a lookup key on a
+    path (see :func:`key_line`). A read by id or by a lookup key on a
     collection not yet loaded reads just those documents' bytes; anything the
     key file cannot answer loads the collection as before.
     """
@@ -230,4 +443,5 @@ class KeyFile:
         return sorted(set(found))
 
 
-__all__ = ["LOG_BATCH", "KeyFile", "file_key", "key_column", "key_line", "key_paths", "log_lines", "table_chunks"]
+__all__ = ["LOG_BATCH", "KeyFile", "Packed", "file_key", "id_number", "key_column", "key_line", "key_paths", "log_lines",
+           "table_chunks"]

@@ -44,8 +44,15 @@ How a transaction commits (the caller holds ``crm.json.lock``):
 Reading stays lazy: opening a store reads only the manifest; a lookup by id
 or lookup key that needs a few documents reads just those through the key
 file; otherwise a collection is parsed on first use, and re-parsed only when the manifest names another file
-for it (or, for the log, reads just the lines appended since). Inserts into
-the log do not load it at all when their ids are above every id it holds.
+for it (or, for the log, reads just the lines appended since).
+
+Inserts load nothing when the ids are new for sure: nothing is stored yet, the
+key file knows every stored id, or (the log) they are above every id it holds.
+The transaction then keeps the new documents as their JSON
+(``crmkit.storage._keyfiles.Packed``: a third of what they take as dicts),
+answers reads from that JSON and the key file, and the commit writes the JSON as
+it is, after the old file's bytes. A read that needs the whole collection (a
+filter without a lookup key, a replace or delete) loads it and decodes them.
 
 A store written by the first crmkit (format 1: everything in ``crm.json``)
 opens as it is and is converted to format 2 by its next write.
@@ -57,7 +64,8 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -67,10 +75,10 @@ from ..errors import Conflict, StorageError, ValidationError
 from ..hookspecs import hookimpl
 from ._files import reason as _reason
 from ._files import store_file
-from ._engine import Engine, check_collection, index_lookup, no_gc
-from ._keyfiles import KeyFile, file_key, key_line, key_paths, log_lines, table_chunks
+from ._engine import Engine, check_collection, copy_json, encode_docs, index_lookup, new_ids, no_gc
+from ._keyfiles import LOG_BATCH, KeyFile, Packed, file_key, id_number, key_line, log_lines, table_chunks
 from .base import BackendSpec, Document
-from .query import Filter, matches
+from .query import Filter
 from .url import parse_store_url
 
 #: The version of the layout described in the module docstring.
@@ -92,6 +100,11 @@ _FEW, _FEW_DOCS = 0.1, 20
 
 #: A collection file extended this many times is written whole again (its key file back to one line).
 _MAX_KEY_LINES = 100
+
+
+def _top(collection: str, ids: Iterable[str]) -> int:
+    """The highest id number among ``ids`` of a log (what its ``max_key`` keeps); -1 for other collections."""
+    return max(map(id_number, ids), default=-1) if collection in LOG_COLLECTIONS else -1
 
 
 def _few(wanted: int, total: int) -> bool:
@@ -181,11 +194,9 @@ class TinyDBStore(Engine):
         self._extra_tables: dict[str, Any] = {}
         # Per collection, id number -> id, to refuse "X-12" next to "C-12" (one TinyDB key).
         self._numbers: dict[str, dict[str, str]] = {}
-        # Log collections this transaction added to without loading them: _data
-        # holds only the new documents, and _pending_top the highest key among them.
-        self._pending: set[str] = set()
-        self._pending_top: dict[str, int] = {}
-        self._pending_numbers: dict[str, set[str]] = {}  # TinyDB numbers of pending additions to collection files
+        # What this transaction added to collections it did not load, as JSON until the commit
+        # (a collection is here or in _data, never both).
+        self._packed: dict[str, Packed] = {}
         self._key_files: dict[str, KeyFile] = {}  # parsed key files of collections not loaded
         self._stale = False  # a commit failed after its rename: reload everything
 
@@ -326,6 +337,7 @@ class TinyDBStore(Engine):
 
     def _reset(self) -> None:
         self._data, self._entries, self._extra_tables = {}, {}, {}
+        self._packed.clear()
         self._indexes.clear()
         self._numbers.clear()
         self._key_files.clear()
@@ -528,18 +540,32 @@ class TinyDBStore(Engine):
             return None
         return docs
 
-    def _fetch(self, collection: str, record_ids: Iterable[str]) -> list[Document] | None:
-        """The documents with these ids, in that order, read through the key file; None to load the collection."""
+    def _fetch(self, collection: str, record_ids: list[str]) -> list[Document] | None:
+        """The documents with these ids, in that order: this transaction's additions decoded, stored ones read
+        through the key file; None to load the collection."""
         if collection in self._data:
             return None
-        keys = self._key_file(collection)
-        if keys is None:
-            return None
-        numbers = keys.numbers_of(record_ids)
-        if not _few(len(numbers), len(keys.ids)):
-            return None
+        packed = self._packed.get(collection)
+        positions = {} if packed is None else {record_id: packed.position(record_id) for record_id in record_ids}
+        stored_ids = [record_id for record_id in record_ids if positions.get(record_id) is None]
+        stored: list[Document] | None = []
+        if stored_ids and collection in self._entries:
+            keys = self._key_file(collection)
+            stored = None if keys is None else self._read_few(collection, keys, keys.numbers_of(stored_ids))
+        if stored is None or packed is None:
+            return stored
+        # Stored documents come in the order of stored_ids, skipping unknown ones: merge by walking both.
+        docs: list[Document] = []
+        next_stored = 0
         with no_gc():
-            return self._read_numbers(collection, keys, numbers)
+            for record_id in record_ids:
+                position = positions[record_id]
+                if position is not None:
+                    docs.append(packed.doc(position))
+                elif next_stored < len(stored) and stored[next_stored]["id"] == record_id:
+                    docs.append(stored[next_stored])
+                    next_stored += 1
+        return docs
 
     def get(self, collection: str, record_id: str) -> Document | None:
         """Return a copy of the document with this id, or None."""
@@ -560,89 +586,163 @@ class TinyDBStore(Engine):
                 return found
         return super().get_many(collection, record_ids)
 
-    def _select(self, collection: str, where: Filter | None, stop: int | None) -> list[Document]:
-        if where is not None and stop != 0 and collection not in self._data:
-            lookup = index_lookup(collection, where)
-            keys = self._key_file(collection) if lookup is not None else None
-            numbers = None
-            if keys is not None and lookup is not None:
-                try:
-                    numbers = keys.numbers(*lookup)
-                except (TypeError, ValueError, KeyError, IndexError):
-                    numbers = None  # a key file that is not what it should be: load the collection
-            # Reading many documents one by one costs more than loading them all (and keeping them).
-            if keys is not None and numbers is not None and _few(len(numbers), len(keys.ids)):
-                with no_gc():
-                    candidates = self._read_numbers(collection, keys, numbers)
-                if candidates is not None:
-                    found = []
-                    for doc in candidates:
-                        if matches(where, doc):
-                            found.append(doc)
-                            if stop is not None and len(found) >= stop:
-                                break
-                    return found
-        return super()._select(collection, where, stop)
+    def _read_few(self, collection: str, keys: KeyFile, numbers: list[int] | None) -> list[Document] | None:
+        """Documents ``numbers`` of a collection through its key file, if they are few; None: load it."""
+        # Reading many documents one by one costs more than loading them all (and keeping them).
+        if numbers is None or not _few(len(numbers), len(keys.ids)):
+            return None
+        with no_gc():
+            return self._read_numbers(collection, keys, numbers)
+
+    def _candidates(self, collection: str, where: Filter | None) -> Iterable[Document]:
+        if collection not in self._data:
+            found = self._unloaded_candidates(collection, where)
+            if found is not None:
+                return found
+        return super()._candidates(collection, where)
+
+    def _unloaded_candidates(self, collection: str, where: Filter | None) -> list[Document] | None:
+        """The documents of a collection not loaded that may match ``where``, in order, without loading it:
+        through the key file and this transaction's additions. None: load it."""
+        packed = self._packed.get(collection)
+        lookup = None if where is None else index_lookup(collection, where)
+        if lookup is None:
+            # Without a lookup, every document is a candidate: only this transaction's are at hand.
+            if collection in self._entries:
+                return None
+            return [] if packed is None else packed.docs()
+        stored: list[Document] | None = []
+        if collection in self._entries:
+            keys = self._key_file(collection)
+            if keys is None:
+                return None
+            try:
+                numbers = keys.numbers(*lookup)
+            except (TypeError, ValueError, KeyError, IndexError):
+                return None  # a key file that is not what it should be: load the collection
+            stored = self._read_few(collection, keys, numbers)
+        if stored is None or packed is None:
+            return stored
+        positions = packed.find(*lookup)
+        if positions is None:
+            return None
+        return stored + packed.docs(positions)
 
     # -- the engine's collection hooks ---------------------------------------
 
     def _docs(self, collection: str) -> dict[str, Document]:
         docs = self._data.get(collection)
-        if docs is not None and collection not in self._pending:
+        if docs is not None:
             return docs
         loaded = self._load(collection)
-        if docs is not None:  # this transaction's pending log additions go after what is on disk
-            self._pending.discard(collection)
-            loaded.update(docs)
+        packed = self._packed.pop(collection, None)
+        if packed is not None:  # this transaction's additions go after what is on disk
+            for doc in packed.docs():
+                loaded[doc["id"]] = doc
         self._data[collection] = loaded
         self._indexes.pop(collection, None)
         return loaded
 
-    def _docs_for_insert(self, collection: str, docs: list[Document]) -> dict[str, Document]:
-        pending = self._data.get(collection)
-        if collection in LOG_COLLECTIONS and (pending is None or collection in self._pending):
-            entry = self._entries.get(collection)
+    def insert(self, collection: str, docs: Sequence[Document]) -> None:
+        """Add new documents in one transaction; ``Conflict`` if any id exists.
+
+        Into a collection this process has not loaded, the documents go as JSON
+        (:class:`~crmkit.storage._keyfiles.Packed`) when the ids are new for
+        sure without loading it: nothing is stored yet, the key file knows every
+        stored id, or (the event log) they are above every stored id. The commit
+        then writes them as they are. Otherwise the collection is loaded and
+        they are added to it.
+        """
+        check_collection(collection)
+        docs = list(docs)
+        ids = new_ids(docs)
+        if not all(type(record_id) is str for record_id in ids):
+            ids = [str.__str__(record_id) for record_id in ids]  # str subclasses: the JSON holds the plain text
+        with self._writing(), no_gc():
+            found = self._packed_for(collection, ids)
+            if found is None:
+                self._add(collection, copy_json(docs), ids)
+                return
+            packed, numbers = found
+            size = len(packed)
+            try:
+                for start in range(0, len(docs), LOG_BATCH):
+                    batch = docs[start : start + LOG_BATCH]
+                    blobs = encode_docs(batch)
+                    # The key columns are read from the objects given; anything but a plain dict is read
+                    # back from its JSON, which is what the store keeps.
+                    plain = [doc if type(doc) is dict else orjson.loads(blob) for doc, blob in zip(batch, blobs)]
+                    packed.add(ids[start : start + LOG_BATCH], numbers[start : start + LOG_BATCH], plain, blobs)
+                    del blobs
+            except BaseException:
+                packed.truncate(size)
+                raise
+            self._log_insert(collection, ids)
+
+    def _packed_for(self, collection: str, ids: list[str]) -> tuple[Packed, list[int]] | None:
+        """Where new documents with ``ids`` go without loading ``collection``, and their numbers; None when
+        it is loaded, or when only loading it tells whether the ids are new."""
+        if not ids:
+            return None
+        packed = self._packed.get(collection)
+        loaded = self._data.get(collection)
+        if loaded is not None:
+            # Loaded by a read of a collection with nothing stored yet: start over without it.
+            if loaded or collection in self._entries or self._touched(collection):
+                return None
+            del self._data[collection]
+            self._indexes.pop(collection, None)
+            self._numbers.pop(collection, None)
+        numbers = [int(record_id[record_id.index("-") + 1 :]) for record_id in ids]  # id_number, inlined
+        if max(numbers) >= 1 << 63:
+            return None  # beyond the numbers Packed keeps (array "q")
+        entry = self._entries.get(collection)
+        log = collection in LOG_COLLECTIONS
+        if log:
             top = -1 if entry is None else entry.get("max_key")
-            if top is not None:
-                top = self._pending_top.get(collection, top)
-                for doc in docs:
-                    key = int(file_key(doc["id"]))
-                    if key <= top:
-                        break
-                    top = key
-                else:
-                    # Every id is above every id the log holds: no need to load it to know they are new.
-                    self._pending.add(collection)
-                    self._pending_top[collection] = top
-                    return self._data.setdefault(collection, {})
-        elif pending is None or collection in self._pending:
-            keys = self._key_file(collection)
-            if keys is not None:
-                # The key file knows every stored id: new ids (and TinyDB numbers) need no load,
-                # and the commit extends the collection file without parsing it.
-                taken = self._pending_numbers.setdefault(collection, set())
-                numbers = [file_key(doc["id"]) for doc in docs]
-                if (len(set(numbers)) == len(numbers) and taken.isdisjoint(numbers)
-                        and keys.numbers_taken().isdisjoint(numbers)):
-                    taken.update(numbers)
-                    self._pending.add(collection)
-                    return self._data.setdefault(collection, {})
-        return self._docs(collection)
+            if top is None:
+                return None
+            if packed:
+                top = max(top, packed.numbers[-1])
+            for number in numbers:  # above every stored id: they cannot clash with one
+                if number <= top:
+                    return None
+                top = number
+        else:
+            if len(set(numbers)) != len(numbers):
+                return None
+            if entry is not None:
+                keys = self._key_file(collection)
+                if keys is None or keys.size is None:
+                    return None
+                taken = keys.numbers_taken()
+                if any(file_key(record_id) in taken for record_id in ids):
+                    return None
+            if packed is not None and packed.has_any(numbers):
+                return None
+        if packed is None:
+            packed = self._packed[collection] = Packed(collection, table=not log)
+        return packed, numbers
+
+    def _undo_insert(self, collection: str, ids: list[str]) -> None:
+        packed = self._packed.get(collection)
+        if packed is not None:
+            packed.truncate(len(packed) - len(ids))
+        else:
+            super()._undo_insert(collection, ids)
 
     def _size(self, collection: str) -> int:
         docs = self._data.get(collection)
-        if docs is not None and collection not in self._pending:
+        if docs is not None:
             return len(docs)
-        entry = self._entries.get(collection)
-        return (entry["count"] if entry else 0) + (len(docs) if docs else 0)
+        entry, packed = self._entries.get(collection), self._packed.get(collection)
+        return (entry["count"] if entry else 0) + (len(packed) if packed else 0)
 
     def _names(self) -> list[str]:
-        names = [*self._entries, *(name for name in self._data if name not in self._entries)]
+        names = dict.fromkeys([*self._entries, *self._data, *self._packed])
         return [name for name in names if self._size(name)]
 
     def _check_insert(self, collection: str, docs: list[Document]) -> None:
-        if collection in self._pending:
-            return  # ids and numbers checked against every stored one by _docs_for_insert
         numbers = self._numbers.get(collection)
         stored = self._docs(collection)
         # Inserts add to the map and nothing removes from it, so it always holds
@@ -696,16 +796,28 @@ class TinyDBStore(Engine):
                 created = False
                 for name, inserted in changes.items():
                     old = entries.get(name)
-                    if inserted is not None and old is not None and "length" in old:
+                    packed = self._packed.get(name)
+                    if packed is not None:  # only added to, never loaded: the documents are JSON already
+                        added: Iterable[Packed] = [packed]
+                        count, top = len(packed), max(packed.numbers, default=-1)
+                    elif inserted is not None:
                         stored = self._data[name]
-                        entries[name] = self._append(name, old, [stored[i] for i in inserted])
-                    elif inserted is not None and old is not None and (
-                            extended := self._extend(name, old, [self._data[name][i] for i in inserted], commit, mode)):
+                        new = [stored[record_id] for record_id in inserted]
+                        added = Packed.of(name, new, table=old is None or "length" not in old)
+                        count, top = len(new), _top(name, inserted)
+                    if (packed is not None or inserted is not None) and old is not None and "length" in old:
+                        entries[name] = self._append(name, old, added, count, top)
+                    elif (packed is not None or inserted is not None) and old is not None and (
+                            extended := self._extend(name, old, added, count, commit, mode)):
                         entries[name] = extended
                         created = True
+                    elif packed is not None and old is None:
+                        entries[name] = self._write_collection(name, added, count, top, commit, mode)
+                        created = True
                     elif docs := self._docs(name):
-                        self._ensure_data_dir(mode)
-                        entries[name] = self._write_collection(name, docs, commit, mode)
+                        entries[name] = self._write_collection(name, Packed.of(
+                            name, list(docs.values()), table=name not in LOG_COLLECTIONS), len(docs),
+                            _top(name, docs), commit, mode)
                         created = True
                     else:
                         entries.pop(name, None)
@@ -755,63 +867,81 @@ class TinyDBStore(Engine):
         if not stat.S_ISDIR(st.st_mode):
             raise StorageError(f"{self.data_dir}: is not a directory (crmkit keeps the store's collections there)")
 
-    def _write_collection(self, name: str, docs: dict[str, Document], commit: int, mode: int) -> Entry:
-        stem, paths = _stem(name), key_paths(name)
+    def _write_collection(self, name: str, packs: Iterable[Packed], count: int, top: int, commit: int,
+                          mode: int) -> Entry:
+        """Write a collection whole, as new files: its ``count`` documents, encoded, are ``packs``."""
+        self._ensure_data_dir(mode)
+        stem = _stem(name)
         keys = f"{stem}.{commit}.keys.jsonl"
         if name in LOG_COLLECTIONS:
             file = f"{stem}.{commit}.jsonl"
             key_lines: list[bytes] = []
-            length = _create(self.data_dir / file, log_lines(file, list(docs.values()), 0, 0, paths, key_lines), mode)
+            length = _create(self.data_dir / file, log_lines(file, packs, 0, 0, key_lines), mode)
             keys_length = _create(self.data_dir / keys, key_lines, mode)
-            top = max(int(file_key(record_id)) for record_id in docs)
-            return {"file": file, "count": len(docs), "length": length, "max_key": top,
-                    "keys": keys, "keys_length": keys_length, "keys_count": len(docs)}
+            return {"file": file, "count": count, "length": length, "max_key": top,
+                    "keys": keys, "keys_length": keys_length, "keys_count": count}
         file = f"{stem}.{commit}.json"
-        at: list[int] = []
-        lengths: list[int] = []
-        size = _create(self.data_dir / file, table_chunks(name, docs, at, lengths), mode)
+        head = b"{" + orjson.dumps(name) + b":{"
+        line: dict[str, Any] = {"ids": [], "at": [], "len": [], "keys": {}, "multi": {}}
+        size = _create(self.data_dir / file, chain([head], table_chunks(packs, line, len(head), True)), mode)
         with no_gc():
-            key_file = key_line(file, 0, list(docs), list(docs.values()), at, lengths, paths, size=size)
+            key_file = key_line(file, 0, line["ids"], line["at"], line["len"], line["keys"], line["multi"], size=size)
+        del line
         keys_length = _create(self.data_dir / keys, [key_file], mode)
-        return {"file": file, "count": len(docs), "keys": keys, "keys_length": keys_length, "keys_count": len(docs)}
+        return {"file": file, "count": count, "keys": keys, "keys_length": keys_length, "keys_count": count}
 
-    def _extend(self, name: str, old: Entry, docs: list[Document], commit: int, mode: int) -> Entry | None:
-        """Write a collection that only gained ``docs`` as a new file: the old file's bytes, then the new
-        documents (no parsing, no encoding of what was there), and its key file likewise. None if the old
+    def _extend(self, name: str, old: Entry, packs: Iterable[Packed], count: int, commit: int,
+                mode: int) -> Entry | None:
+        """Write a collection that only gained ``count`` documents (``packs``) as a new file: the old file's
+        bytes, copied as they are, then the new documents, and its key file likewise. None if the old
         files are not as their key file says: the caller writes the collection whole."""
         keys = self._key_file(name)
-        if keys is None or keys.size is None:
+        if keys is None or keys.size is None or len(keys.lines) >= _MAX_KEY_LINES:  # then one line again
             return None
         try:
-            data = self._read_bytes(old["file"])
             key_lines = self._read_bytes(old["keys"], 0, old["keys_length"])
+            source = open(self.data_dir / old["file"], "rb")  # noqa: SIM115 (closed below)
         except (FileNotFoundError, StorageError):
             return None
-        if (len(data) != keys.size or not data.endswith(b"}}") or not key_lines.endswith(b"\n")
-                or len(keys.lines) >= _MAX_KEY_LINES):  # then one line again, for quick reading
-            return None
-        stem = _stem(name)
-        file, keys_name = f"{stem}.{commit}.json", f"{stem}.{commit}.keys.jsonl"
-        at: list[int] = []
-        lengths: list[int] = []
-        chunks = table_chunks(name, {doc["id"]: doc for doc in docs}, at, lengths, prefix=memoryview(data)[:-2],
-                              first=old["count"] == 0)
-        self._ensure_data_dir(mode)
-        size = _create(self.data_dir / file, chunks, mode)
+        with source:
+            size = os.fstat(source.fileno()).st_size
+            source.seek(max(size - 2, 0))
+            if size != keys.size or source.read(2) != b"}}" or not key_lines.endswith(b"\n"):
+                return None
+            source.seek(0)
+            stem = _stem(name)
+            file, keys_name = f"{stem}.{commit}.json", f"{stem}.{commit}.keys.jsonl"
+            line: dict[str, Any] = {"ids": [], "at": [], "len": [], "keys": {}, "multi": {}}
+            self._ensure_data_dir(mode)
+            # The old bytes without the closing "}}", streamed: a copy of a big file in memory costs its size.
+            chunks = chain(self._blocks(source, old["file"], size - 2),
+                           table_chunks(packs, line, size - 2, first=old["count"] == 0))
+            new_size = _create(self.data_dir / file, chunks, mode)
         with no_gc():
-            line = key_line(file, old["count"], [doc["id"] for doc in docs], docs, at, lengths, key_paths(name),
-                            size=size)
-        keys_length = _create(self.data_dir / keys_name, [key_lines, line], mode)
-        count = old["count"] + len(docs)
-        return {"file": file, "count": count, "keys": keys_name, "keys_length": keys_length, "keys_count": count}
+            added = key_line(file, old["count"], line["ids"], line["at"], line["len"], line["keys"], line["multi"],
+                             size=new_size)
+        del line
+        keys_length = _create(self.data_dir / keys_name, [key_lines, added], mode)
+        total = old["count"] + count
+        return {"file": file, "count": total, "keys": keys_name, "keys_length": keys_length, "keys_count": total}
 
-    def _append(self, name: str, old: Entry, docs: list[Document]) -> Entry:
-        """Add lines to a log after its committed length (cutting off what a killed writer left there),
-        and their lines to its key file (a log written without one stays without)."""
+    def _blocks(self, source: Any, file: str, size: int) -> Iterator[bytes]:
+        """The first ``size`` bytes of an open data file, a megabyte at a time."""
+        while size > 0:
+            block = source.read(min(size, 1 << 20))
+            if not block:
+                self._damaged(file, "shorter than it was a moment ago")
+            size -= len(block)
+            yield block
+
+    def _append(self, name: str, old: Entry, packs: Iterable[Packed], count: int, top: int) -> Entry:
+        """Add lines for ``count`` documents (``packs``, their highest id number ``top``) to a log after its
+        committed length (cutting off what a killed writer left there), and their lines to its key file (a log
+        written without one stays without)."""
         file, length = old["file"], old["length"]
         key_lines: list[bytes] = []
-        added = self._append_file(file, length, log_lines(file, docs, length, old["count"], key_paths(name), key_lines))
-        new = {**old, "count": old["count"] + len(docs), "length": length + added}
+        added = self._append_file(file, length, log_lines(file, packs, length, old["count"], key_lines))
+        new = {**old, "count": old["count"] + count, "length": length + added}
         for field in ("keys", "keys_length", "keys_count"):
             new.pop(field, None)
         if "keys" in old and old.get("keys_count") == old["count"]:
@@ -821,7 +951,7 @@ class TinyDBStore(Engine):
                 pass  # missing or short: the log goes on without a key file (reads load it whole)
             else:
                 new.update(keys=old["keys"], keys_length=old["keys_length"] + added, keys_count=new["count"])
-        new["max_key"] = max(old["max_key"], *(int(file_key(doc["id"])) for doc in docs))
+        new["max_key"] = max(old["max_key"], top)
         return new
 
     def _append_file(self, file: str, length: int, chunks: Iterable[bytes]) -> int:
@@ -861,13 +991,9 @@ class TinyDBStore(Engine):
 
     def _end(self) -> None:
         try:
-            # Pending log additions are on disk now, or were rolled back: either
-            # way the log is "not loaded" again.
-            for name in self._pending:
-                self._data.pop(name, None)
-            self._pending.clear()
-            self._pending_top.clear()
-            self._pending_numbers.clear()
+            # Additions kept as JSON are on disk now, or were rolled back: either
+            # way the collection is "not loaded" again.
+            self._packed.clear()
             if self._stale:
                 self._stale = self._loaded = False
                 self._reset()
