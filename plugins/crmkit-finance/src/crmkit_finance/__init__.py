@@ -38,9 +38,11 @@ def crmkit_validate_record(crm: Any, kind: str, record: Any) -> None:
 
 @hookimpl
 def crmkit_register_commands(cli: Any) -> None:
-    from .cli import finance_group
+    from crmkit.cli import lazy_command
 
-    cli.add_command(finance_group)
+    # Imported when run: other commands should not pay for the finance ones.
+    cli.add_command(lazy_command("finance", "crmkit_finance.cli:finance_group",
+                                 "Finance profile: KYC reviews, risk ratings and complaint deadlines."))
 
 
 @hookimpl
