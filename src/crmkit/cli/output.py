@@ -10,7 +10,6 @@ formula neutralising happens in exactly one place.
 from __future__ import annotations
 
 import enum
-import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -167,6 +166,8 @@ def _json_value(value: Any) -> Any:
 
 
 def _dump(value: Any) -> str:
+    import json  # only JSON output needs it
+
     return json.dumps(value, ensure_ascii=False, indent=2, default=_json_value)
 
 
