@@ -12,6 +12,17 @@ from crmkit import TransitionError, ValidationError
 from crmkit.plugins import make_plugin_manager
 
 
+def test_importing_the_plugin_builds_no_profile():
+    import subprocess
+    import sys
+
+    # Every command imports the plugin (`crmkit --help` too); the profile is built when a store needs it.
+    code = ("import sys, crmkit_finance; print('crmkit_finance.profile' in sys.modules); "
+            "print(crmkit_finance.FINANCE is crmkit_finance.crmkit_profiles()[0])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]
+
+
 def test_the_profile_is_contributed(crm):
     profile = crm.profile
     assert profile.name == "finance"
