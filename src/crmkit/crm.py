@@ -28,23 +28,23 @@ from .models.event import STORED_KEYS
 from .models.convert import format_datetime
 from .profiles.base import Profile
 from .registry import registry
-from .services.customers import CustomerService
-from .services.events import EventService
-from .services.interactions import InteractionService
-from .services.lifecycle import LifecycleService
-from .services.tickets import TicketService
-from .storage.base import Storage
 from .storage.query import Compare
 from .storage.url import parse_store_url
 
 if TYPE_CHECKING:
     from .services.campaigns import CampaignMemberService, CampaignService
     from .services.contracts import ContractService
+    from .services.customers import CustomerService
     from .services.deals import DealService
+    from .services.events import EventService
     from .services.feedback import FeedbackService
+    from .services.interactions import InteractionService
+    from .services.lifecycle import LifecycleService
     from .services.orders import OrderService
     from .services.tasks import TaskService
+    from .services.tickets import TicketService
     from .services.timeline import TimelineService
+    from .storage.base import Storage
 
 try:  # how an untraced pluggy PluginManager runs hooks (see CRM.validate)
     from pluggy._callers import _multicall as _PLAIN_HOOKEXEC
@@ -87,11 +87,43 @@ class CRM:
         self._clock = clock or utcnow
         self._depth = 0
         self._pending: list[tuple[Any, ...]] = []  # this transaction's events (see CommittedEvents)
-        self.customers = CustomerService(self)
-        self.interactions = InteractionService(self)
-        self.tickets = TicketService(self)
-        self.lifecycle = LifecycleService(self)
-        self.events = EventService(self)
+
+    # Every service is made on first use: a command imports only the services it calls.
+
+    @functools.cached_property
+    def customers(self) -> CustomerService:
+        """Customers and their contacts (``crmkit.services.customers``)."""
+        from .services.customers import CustomerService
+
+        return CustomerService(self)
+
+    @functools.cached_property
+    def interactions(self) -> InteractionService:
+        """Calls, emails, meetings and notes (``crmkit.services.interactions``)."""
+        from .services.interactions import InteractionService
+
+        return InteractionService(self)
+
+    @functools.cached_property
+    def tickets(self) -> TicketService:
+        """Tickets from opening to rating, with their SLA (``crmkit.services.tickets``)."""
+        from .services.tickets import TicketService
+
+        return TicketService(self)
+
+    @functools.cached_property
+    def lifecycle(self) -> LifecycleService:
+        """Lifecycle stages and moves between them (``crmkit.services.lifecycle``)."""
+        from .services.lifecycle import LifecycleService
+
+        return LifecycleService(self)
+
+    @functools.cached_property
+    def events(self) -> EventService:
+        """The event log (``crmkit.services.events``)."""
+        from .services.events import EventService
+
+        return EventService(self)
 
     @functools.cached_property
     def timeline(self) -> TimelineService:

@@ -62,6 +62,8 @@ class Entity:
     name: str
     kind: str
     model_path: str
+    #: The model's ``PREFIX`` (``C`` in ``C-42``), known without importing the model.
+    prefix: str
     created_event: str
     bulk_add: str | None = None
     owner: str | None = "customer_id"
@@ -94,39 +96,43 @@ PURCHASED = "status in (placed, paid, shipped)"
 
 _ENTITIES = (
     Entity(name="customers", kind="customer", model_path="crmkit.models.customer:Customer",
-           created_event="customer.created", bulk_add="add_many", owner=None, readable_key=("emails", "email"),
+           prefix="C", created_event="customer.created", bulk_add="add_many", owner=None,
+           readable_key=("emails", "email"),
            title_fields=("name", "company")),
-    Entity(name="tickets", kind="ticket", model_path="crmkit.models.ticket:Ticket", created_event="ticket.opened",
+    Entity(name="tickets", kind="ticket", model_path="crmkit.models.ticket:Ticket", prefix="T",
+           created_event="ticket.opened",
            bulk_add="open_many", references={"customer_id": "customers"},
            import_editable=frozenset({"subject", "description", "category", "priority", "department", "channel"}),
            service_filled=frozenset({"customer_id", "opened_at"}), time_field="opened_at",
            title_fields=("subject", "status", "priority"), nodes=(TimeNode(name="first_ticket"),)),
     Entity(name="interactions", kind="interaction", model_path="crmkit.models.interaction:Interaction",
-           created_event="interaction.logged", bulk_add="log_many",
+           prefix="I", created_event="interaction.logged", bulk_add="log_many",
            references={"customer_id": "customers", "ticket_id": "tickets"},
            service_filled=frozenset({"customer_id", "occurred_at"}), time_field="occurred_at",
            title_fields=("summary", "channel", "direction"), nodes=(TimeNode(name="first_contact"),)),
-    Entity(name="deals", kind="deal", model_path="crmkit.models.deal:Deal", created_event="deal.created",
+    Entity(name="deals", kind="deal", model_path="crmkit.models.deal:Deal", prefix="D", created_event="deal.created",
            bulk_add="add_many", references={"customer_id": "customers"},
            import_editable=frozenset({"title", "amount", "currency", "expected_close_on", "owner", "products",
                                       "source", "description", "next_step", "next_step_on", "lost_reason"}),
            service_filled=frozenset({"customer_id", "stage", "opened_at"}), time_field="opened_at",
            title_fields=("title", "stage", "amount", "currency"), nodes=(TimeNode(name="first_deal"),)),
     Entity(name="contracts", kind="contract", model_path="crmkit.models.contract:Contract",
-           created_event="contract.created", bulk_add="add_many",
+           prefix="CT", created_event="contract.created", bulk_add="add_many",
            references={"customer_id": "customers", "deal_id": "deals"}, readable_key=("number", "number"),
            import_editable=frozenset({"title", "notes", "ends_on"}),
            service_filled=frozenset({"customer_id", "value", "currency"}),
            title_fields=("number", "title", "status", "value"),
            nodes=(TimeNode(name="contract_signed", field="signed_on"),)),
-    Entity(name="orders", kind="order", model_path="crmkit.models.order:Order", created_event="order.placed",
+    Entity(name="orders", kind="order", model_path="crmkit.models.order:Order", prefix="O",
+           created_event="order.placed",
            bulk_add="add_many", references={"customer_id": "customers"}, readable_key=("number", "number"),
            import_editable=frozenset({"number", "ordered_at", "items", "total", "currency", "channel", "notes"}),
            service_filled=frozenset({"customer_id", "ordered_at", "total"}), time_field="ordered_at",
            title_fields=("number", "total", "currency", "status"),
            nodes=(TimeNode(name="first_purchase", where=PURCHASED),
                   TimeNode(name="repeat_purchase", pick="second", where=PURCHASED))),
-    Entity(name="tasks", kind="task", model_path="crmkit.models.task:Task", created_event="task.created",
+    Entity(name="tasks", kind="task", model_path="crmkit.models.task:Task", prefix="TK",
+           created_event="task.created",
            bulk_add="add_many",
            references={"customer_id": "customers", "ticket_id": "tickets", "deal_id": "deals",
                        "interaction_id": "interactions"},
@@ -134,23 +140,23 @@ _ENTITIES = (
                                       "priority", "reminder_minutes", "remind_at", "notes"}),
            title_fields=("title", "status", "due_at")),
     Entity(name="feedback", kind="feedback", model_path="crmkit.models.feedback:Feedback",
-           created_event="feedback.received", bulk_add="add_many",
+           prefix="F", created_event="feedback.received", bulk_add="add_many",
            references={"customer_id": "customers", "ticket_id": "tickets", "order_id": "orders"},
            import_editable=frozenset({"kind", "sentiment", "text", "channel", "ticket_id", "order_id"}),
            service_filled=frozenset({"customer_id", "received_at"}), time_field="received_at",
            title_fields=("kind", "text", "score"),
            nodes=(TimeNode(name="last_survey", pick="last", where="kind=survey"),)),
     Entity(name="campaigns", kind="campaign", model_path="crmkit.models.campaign:Campaign",
-           created_event="campaign.created", bulk_add="create_many", owner=None,
+           prefix="CP", created_event="campaign.created", bulk_add="create_many", owner=None,
            import_editable=frozenset({"name", "channel", "starts_on", "ends_on", "budget", "currency", "segment",
                                       "description"}),
            title_fields=("name", "channel", "status")),
     Entity(name="campaign_members", kind="campaign_member", model_path="crmkit.models.campaign:CampaignMember",
-           created_event="campaign.member_added", bulk_add="add_many",
+           prefix="CM", created_event="campaign.member_added", bulk_add="add_many",
            references={"campaign_id": "campaigns", "customer_id": "customers"}, import_editable=frozenset(),
            service_filled=frozenset({"customer_id", "added_at"}), time_field="added_at",
            title_fields=("campaign_id", "response")),
-    Entity(name="events", kind="event", model_path="crmkit.models.event:Event", created_event="",
+    Entity(name="events", kind="event", model_path="crmkit.models.event:Event", prefix="E", created_event="",
            owner=None, time_field="at"),
 )
 
@@ -194,7 +200,7 @@ def link_columns(name: str) -> dict[str, tuple[str, str, str]]:
 def by_prefix(prefix: str) -> Entity | None:
     """The record type whose ids start with ``prefix-`` (``C`` for customers), if any."""
     for e in ENTITIES.values():
-        if prefix and e.model.PREFIX == prefix:
+        if prefix and e.prefix == prefix:
             return e
     return None
 

@@ -6,13 +6,14 @@ own manager with :func:`make_plugin_manager`.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pluggy
 
@@ -136,80 +137,167 @@ def make_plugin_manager(
     return pm
 
 
-def _may_have_entry_points() -> bool:
-    """False only when no distribution on ``sys.path`` can declare a ``crmkit`` entry point.
+#: How an entry point's value reads: ``module``, ``module:attr.sub``, optional ``[extras]`` (as importlib.metadata).
+_EP_VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$")
+
+
+class _EntryPoint(NamedTuple):
+    """One ``crmkit`` entry point; ``dist`` names its distribution as ``"name version"``."""
+
+    name: str
+    value: str
+    dist: str
+    load: Callable[[], Any]
+
+
+def _entry_points() -> Iterator[_EntryPoint]:
+    """Every ``crmkit`` entry point, in importlib.metadata's order, each distribution once.
 
     Importing ``importlib.metadata`` (it pulls in the ``email`` package) and
-    parsing every distribution's metadata costs a command ~40 ms, more than the
-    command itself on a small store. Where metadata can be found by anything but
-    reading folders (a zip on ``sys.path``, another finder), the answer is True.
+    parsing every distribution's metadata costs a command ~35 ms, more than the
+    command itself on a small store, so the folders on ``sys.path`` are read
+    directly. importlib.metadata is still used where it may find more: when
+    something imported it already (tests replace its ``distributions``), when
+    another finder can find distributions, or for a zip on ``sys.path``.
     """
+    if not _folders_tell_all():
+        yield from _entry_points_from_metadata()
+        return
+    seen: set[str] = set()
+    for key, path in _dist_folders():
+        # An editable install can put one distribution on sys.path twice (its
+        # .dist-info and a stale .egg-info); the first one found is the one Python uses.
+        if key in seen:
+            continue
+        seen.add(key)
+        pairs = _crmkit_section(os.path.join(path, "entry_points.txt"))
+        if pairs:
+            dist = _dist_label(path)
+            for name, value in pairs:
+                yield _EntryPoint(name, value, dist, functools.partial(_load_value, value))
+
+
+def _folders_tell_all() -> bool:
+    """True when reading the folders on ``sys.path`` finds every distribution importlib.metadata would."""
     if "importlib.metadata" in sys.modules:
-        return True  # already paid for (and what tests replace)
+        return False  # already paid for (and what tests replace)
     from importlib.machinery import PathFinder
 
     if any(hasattr(finder, "find_distributions") for finder in sys.meta_path if finder is not PathFinder):
-        return True
-    header = f"[{ENTRY_POINT_GROUP}]"
-    for entry in sys.path:
-        try:
-            children = list(os.scandir(entry or "."))
-        except NotADirectoryError:
-            return True  # a zip or an egg file
-        except OSError:
-            continue  # missing: nothing to find there
-        for child in children:
-            name = child.name.lower()
-            if name.endswith((".dist-info", ".egg-info")):
-                path = os.path.join(child.path, "entry_points.txt")
-            elif name.endswith(".egg"):
-                path = os.path.join(child.path, "EGG-INFO", "entry_points.txt")
-            else:
-                continue
-            try:
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    if any(line.strip() == header for line in handle):
-                        return True
-            except OSError:
-                continue
-    return False
+        return False
+    return not any(os.path.isfile(entry) for entry in sys.path if entry)  # a zip or an egg file
 
 
-def _dist_key(dist: Any) -> str:
-    # The folder name gives the name without parsing METADATA (what importlib.metadata's own
-    # entry_points() uses); fakes and unusual distributions fall back to the metadata.
-    name = getattr(dist, "_normalized_name", None) or dist.metadata["name"] or ""
+def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _load_entrypoints(pm: PluginManager, *, allowed: set[str] | None, blocked: set[str]) -> None:
-    if not _may_have_entry_points():
-        return
+def _dist_folders() -> Iterator[tuple[str, str]]:
+    """``(normalized name, metadata folder)`` of each distribution on ``sys.path``, as importlib.metadata orders them."""
+    for entry in sys.path:
+        try:
+            children = os.listdir(entry or ".")
+        except OSError:
+            continue  # missing: nothing to find there
+        root = entry or "."
+        infos: dict[str, list[str]] = {}  # per name in the order first seen, as importlib.metadata's Lookup
+        for child in children:
+            low = child.lower()
+            if low.endswith((".dist-info", ".egg-info")):
+                infos.setdefault(_normalize(low.rpartition(".")[0].partition("-")[0]), []).append(child)
+        for folders in infos.values():
+            for child in folders:
+                yield _normalize(child.rpartition(".")[0].partition("-")[0]), os.path.join(root, child)
+        base = os.path.basename(root).lower()
+        if base.endswith(".egg") and any(child.lower() == "egg-info" for child in children):
+            path = os.path.join(root, "EGG-INFO")
+            yield _normalize(_metadata_field(path, "name") or ""), path
+
+
+def _crmkit_section(path: str) -> list[tuple[str, str]]:
+    """The ``name = value`` pairs of the ``[crmkit]`` section of an ``entry_points.txt``."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return []
+    if f"[{ENTRY_POINT_GROUP}]" not in text:
+        return []
+    pairs, group = [], None
+    for line in map(str.strip, text.splitlines()):
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            group = line.strip("[]")
+        elif group == ENTRY_POINT_GROUP and "=" in line:
+            name, value = map(str.strip, line.split("=", 1))
+            pairs.append((name, value))
+    return pairs
+
+
+def _metadata_field(folder: str, field: str) -> str | None:
+    """A header of a distribution's METADATA (or PKG-INFO), read without the ``email`` package."""
+    for filename in ("METADATA", "PKG-INFO"):
+        try:
+            with open(os.path.join(folder, filename), encoding="utf-8") as handle:
+                for line in handle:
+                    if not line.strip():
+                        break  # the headers end at the first blank line
+                    key, sep, value = line.partition(":")
+                    if sep and key.strip().lower() == field:
+                        return value.strip()
+            return None
+        except (OSError, UnicodeDecodeError):
+            continue
+    return None
+
+
+def _dist_label(folder: str) -> str:
+    return f"{_metadata_field(folder, 'name')} {_metadata_field(folder, 'version')}"
+
+
+def _load_value(value: str) -> Any:
+    """Import what an entry point names, as ``importlib.metadata.EntryPoint.load`` does."""
+    match = _EP_VALUE.match(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not an entry point reference")
+    return functools.reduce(getattr, filter(None, (match.group("attr") or "").split(".")),
+                            importlib.import_module(match.group("module")))
+
+
+def _entry_points_from_metadata() -> Iterator[_EntryPoint]:
     import importlib.metadata
 
     seen: set[str] = set()
     for dist in importlib.metadata.distributions():
-        # An editable install can put one distribution on sys.path twice (its
-        # .dist-info and a stale .egg-info); the first one found is the one Python uses.
         key = _dist_key(dist)
         if key in seen:
             continue
         seen.add(key)
         for ep in dist.entry_points:
-            if ep.group != ENTRY_POINT_GROUP:
-                continue
-            if ep.name in blocked or (allowed is not None and ep.name not in allowed):
-                continue
-            origin = f"{dist.metadata['name']} {dist.version}"
-            if ep.name in pm.distributions or ep.name in DEFAULT_PLUGINS:
-                other = pm.distributions.get(ep.name, "crmkit itself")
-                raise PluginError(f"plugin name {ep.name!r} is claimed by both {other} and {origin}")
-            try:
-                plugin = ep.load()
-            except Exception as err:  # a broken third-party plugin must not look like a crmkit bug
-                raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to load: {err}") from err
-            pm.register(plugin, name=ep.name)
-            pm.distributions[ep.name] = origin
+            if ep.group == ENTRY_POINT_GROUP:
+                yield _EntryPoint(ep.name, ep.value, f"{dist.metadata['name']} {dist.version}", ep.load)
+
+
+def _dist_key(dist: Any) -> str:
+    # The folder name gives the name without parsing METADATA (what importlib.metadata's own
+    # entry_points() uses); fakes and unusual distributions fall back to the metadata.
+    return _normalize(getattr(dist, "_normalized_name", None) or dist.metadata["name"] or "")
+
+
+def _load_entrypoints(pm: PluginManager, *, allowed: set[str] | None, blocked: set[str]) -> None:
+    for ep in _entry_points():
+        if ep.name in blocked or (allowed is not None and ep.name not in allowed):
+            continue
+        if ep.name in pm.distributions or ep.name in DEFAULT_PLUGINS:
+            other = pm.distributions.get(ep.name, "crmkit itself")
+            raise PluginError(f"plugin name {ep.name!r} is claimed by both {other} and {ep.dist}")
+        try:
+            plugin = ep.load()
+        except Exception as err:  # a broken third-party plugin must not look like a crmkit bug
+            raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to load: {err}") from err
+        pm.register(plugin, name=ep.name)
+        pm.distributions[ep.name] = ep.dist
 
 
 def plugin_info(pm: PluginManager) -> list[PluginInfo]:

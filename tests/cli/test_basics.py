@@ -136,6 +136,35 @@ def test_plugin_commands_get_the_same_error_handling(pm, store_path, check):
     check.failed(result, 1, "greeting", "too short")
 
 
+def test_a_lazy_plugin_command_is_imported_when_run(pm, monkeypatch, tmp_path):
+    import sys
+
+    from crmkit.cli import lazy_command
+
+    (tmp_path / "lazy_hello.py").write_text(
+        "import click\n\n"
+        "@click.group()\n"
+        "def hello():\n"
+        "    \"\"\"Greet people.\"\"\"\n\n"
+        "@hello.command()\n"
+        "def world():\n"
+        "    click.echo('hello, world')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "lazy_hello", raising=False)
+
+    class Plugin:
+        @hookimpl
+        def crmkit_register_commands(self, cli):
+            cli.add_command(lazy_command("hello", "lazy_hello:hello", "Greet people."))
+
+    pm.register(Plugin())
+    cli = build_cli(pm)
+    listed = CliRunner().invoke(cli, ["--help"]).stdout
+    assert "  hello " in listed and "Greet people." in listed and "lazy_hello" not in sys.modules
+    assert CliRunner().invoke(cli, ["hello", "world"]).stdout == "hello, world\n"
+    assert CliRunner().invoke(cli, ["hello", "--help"]).stdout.count("world") == 1
+
+
 def test_main_turns_plugin_errors_into_one_line(monkeypatch, capsys):
     def broken(**_kwargs):
         raise crmkit.PluginError("plugin 'x' failed to load: boom")

@@ -136,6 +136,54 @@ def test_a_plugin_that_fails_to_import_is_a_plugin_error(monkeypatch):
         make_plugin_manager()
 
 
+def _installed_plugin(folder, dist_folder, name="school", version="2.0"):
+    """A distribution folder with a ``crmkit`` entry point and the module it names, as pip leaves them."""
+    dist = folder / dist_folder
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: crmkit-{name}\nVersion: {version}\n\nAbout.\n")
+    (dist / "entry_points.txt").write_text(f"[console_scripts]\nx = y:z\n\n[crmkit]\n{name} = plugin_{name}\n")
+    (folder / f"plugin_{name}.py").write_text(
+        "from crmkit import hookimpl\n"
+        "from crmkit.profiles.base import Profile, StageSpec\n\n"
+        "@hookimpl\n"
+        "def crmkit_profiles():\n"
+        f"    return [Profile(name='{name}', title='{name}', stages=(StageSpec(name='new'),), transitions={{}},\n"
+        "                    initial_stage='new', ticket_categories=('question',))]\n"
+    )
+
+
+def test_entry_points_are_read_from_the_folders_without_importlib_metadata(tmp_path):
+    import subprocess
+    import sys
+
+    _installed_plugin(tmp_path, "crmkit_school-2.0.dist-info")
+    _installed_plugin(tmp_path / "later", "crmkit_school-1.0.dist-info", version="1.0")  # the same, further on
+    code = ("import sys; sys.path[1:1] = [sys.argv[1], sys.argv[1] + '/later']\n"
+            "from crmkit.plugins import make_plugin_manager, plugin_info\n"
+            "pm = make_plugin_manager()\n"
+            "print([(i.name, i.version) for i in plugin_info(pm) if i.name == 'school'])\n"
+            "print('importlib.metadata' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out == ["[('school', '2.0')]", "False"]
+
+
+def test_folders_and_importlib_metadata_find_the_same_entry_points(tmp_path, monkeypatch):
+    from crmkit import plugins
+
+    _installed_plugin(tmp_path, "crmkit_school-2.0.dist-info")
+    _installed_plugin(tmp_path / "later", "crmkit_school-1.0.dist-info", version="1.0")
+    monkeypatch.syspath_prepend(str(tmp_path / "later"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(plugins, "_folders_tell_all", lambda: True)
+    from_folders = [ep[:3] for ep in plugins._entry_points()]
+    monkeypatch.setattr(plugins, "_folders_tell_all", lambda: False)
+    assert [ep[:3] for ep in plugins._entry_points()] == from_folders
+    assert ("school", "plugin_school", "crmkit-school 2.0") in from_folders
+    assert [key for key, _path in plugins._dist_folders()] == [
+        plugins._dist_key(dist) for dist in importlib.metadata.distributions()]
+
+
 def test_unknown_hook_is_refused():
     class Typo:
         @hookimpl

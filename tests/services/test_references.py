@@ -2,7 +2,7 @@
 
 import pytest
 
-from crmkit.entities import ENTITIES, RECORD_TYPES, entity, link_columns, referrers
+from crmkit.entities import ENTITIES, RECORD_TYPES, by_prefix, entity, link_columns, referrers
 from crmkit.errors import Conflict, ValidationError
 
 
@@ -11,6 +11,20 @@ def test_every_reference_points_at_an_earlier_record_type():
     for position, name in enumerate(RECORD_TYPES):
         for field, target in ENTITIES[name].references.items():
             assert RECORD_TYPES.index(target) < position, (name, field, target)
+
+
+def test_each_record_type_knows_its_models_prefix_without_importing_it():
+    for e in ENTITIES.values():
+        assert e.prefix == e.model.PREFIX, e.name
+        assert by_prefix(e.prefix) is e
+    assert by_prefix("X") is None and by_prefix("") is None
+    import subprocess
+    import sys
+
+    code = ("import sys; from crmkit.entities import by_prefix; by_prefix('E'); "
+            "print(sorted(m for m in sys.modules if m.startswith('crmkit.models.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_entity_lookup_names_the_field_and_the_choices():

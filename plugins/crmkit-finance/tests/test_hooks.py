@@ -12,6 +12,17 @@ from crmkit import TransitionError, ValidationError
 from crmkit.plugins import make_plugin_manager
 
 
+def test_importing_the_plugin_builds_no_profile():
+    import subprocess
+    import sys
+
+    # Every command imports the plugin (`crmkit --help` too); the profile is built when a store needs it.
+    code = ("import sys, crmkit_finance; print('crmkit_finance.profile' in sys.modules); "
+            "print(crmkit_finance.FINANCE is crmkit_finance.crmkit_profiles()[0])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]
+
+
 def test_the_profile_is_contributed(crm):
     profile = crm.profile
     assert profile.name == "finance"
@@ -133,3 +144,13 @@ def test_the_generic_profile_is_the_same_with_or_without_the_plugin(tmp_path):
     with_finance = make_plugin_manager(entrypoints=False, extra=[crmkit_finance])
     with crmkit.open(tmp_path / "a.json", pm=bare) as a, crmkit.open(tmp_path / "b.json", pm=with_finance) as b:
         assert a.profile == b.profile
+
+
+def test_the_finance_commands_are_a_stand_in_until_run(pm):
+    import click
+    from crmkit.cli import build_cli
+
+    cli = build_cli(pm)
+    stand_in, real = cli.commands["finance"], cli.get_command(click.Context(cli), "finance")
+    assert real is crmkit_finance.cli.finance_group and stand_in is not real  # imported only now
+    assert stand_in.get_short_help_str(300) == real.get_short_help_str(300)  # what `crmkit --help` lists

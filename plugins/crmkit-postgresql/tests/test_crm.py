@@ -62,6 +62,16 @@ def test_the_backend_is_registered_under_both_schemes(pm) -> None:
     assert backends.get("postgresql").open is crmkit_postgresql.open_postgresql
 
 
+def test_importing_the_plugin_imports_no_attrs_model() -> None:
+    import subprocess
+    import sys
+
+    # Every command imports the plugin (`crmkit --help` too): the backend spec is built when asked for.
+    code = "import sys, crmkit_postgresql; print('crmkit.storage.base' in sys.modules, 'psycopg' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
 def _installed() -> bool:
     """Whether the distribution is installed with its entry point (crmkit finds it like a user's plugin)."""
     try:

@@ -112,3 +112,13 @@ def test_plugin_only_uses_public_crmkit_names():
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("crmkit") \
                     and node.level == 0 and not node.module.startswith("crmkit_retail"):
                 assert node.module in allowed, (path.name, node.module)
+
+
+def test_the_retail_commands_are_a_stand_in_until_run(pm):
+    import click
+    from crmkit.cli import build_cli
+
+    cli = build_cli(pm)
+    stand_in, real = cli.commands["retail"], cli.get_command(click.Context(cli), "retail")
+    assert real is crmkit_retail.cli.retail and stand_in is not real  # imported only now
+    assert stand_in.get_short_help_str(300) == real.get_short_help_str(300)  # what `crmkit --help` lists

@@ -234,3 +234,13 @@ def test_the_generic_profile_is_untouched(pm, clock):
         assert crm.tasks.count() == 0
         titles = [s.title for s in crm.customers.overview(ann.id).sections]
         assert "Service" not in titles and "SLA of open tickets" not in titles
+
+
+def test_the_services_commands_are_a_stand_in_until_run(pm):
+    import click
+    from crmkit.cli import build_cli
+
+    cli = build_cli(pm)
+    stand_in, real = cli.commands["services"], cli.get_command(click.Context(cli), "services")
+    assert real is crmkit_services.cli.services and stand_in is not real  # imported only now
+    assert stand_in.get_short_help_str(300) == real.get_short_help_str(300)  # what `crmkit --help` lists

@@ -24,7 +24,7 @@ from ..errors import CrmkitError, ImportRowsError, PluginError
 if TYPE_CHECKING:
     from ..plugins import PluginManager
 
-__all__ = ["CrmkitGroup", "build_cli", "current_crm", "main", "render_rows"]
+__all__ = ["CrmkitGroup", "build_cli", "current_crm", "lazy_command", "main", "render_rows"]
 
 
 class CrmkitGroup(click.Group):
@@ -117,14 +117,40 @@ def load_command(target: str) -> click.Command:
     return getattr(importlib.import_module(module_name), attribute)
 
 
+class LazyCommand(click.Command):
+    """A stand-in in the root group for a command that is imported when it runs (see :func:`lazy_command`)."""
+
+    def __init__(self, name: str, target: str, help: str) -> None:
+        super().__init__(name, help=help)
+        self.target = target
+
+
+def lazy_command(name: str, target: str, help: str) -> click.Command:
+    """A stand-in for a plugin's command (or group) that imports it only when it runs or shows its help.
+
+    Add it to the root group in ``crmkit_register_commands`` instead of the
+    command itself, so that other commands do not pay for importing yours::
+
+        cli.add_command(lazy_command("realestate", "crmkit_realestate.cli:realestate",
+                                     "Estate agency commands (stores with the realestate profile)."))
+
+    ``target`` is ``"module:attribute"``; ``help`` is what ``crmkit --help``
+    lists, so give the first line of the command's own docstring.
+    """
+    return LazyCommand(name, target, help)
+
+
 class LazyCrmkitGroup(CrmkitGroup):
-    """The root group, with built-in commands imported on first use."""
+    """The root group, with built-in commands (and plugins' stand-ins) imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*BUILTIN_COMMANDS, *super().list_commands(ctx)})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in BUILTIN_COMMANDS and cmd_name not in self.commands:
+        command = self.commands.get(cmd_name)
+        if isinstance(command, LazyCommand):
+            self.add_command(load_command(command.target), cmd_name)
+        elif cmd_name in BUILTIN_COMMANDS and command is None:
             self.add_command(load_command(BUILTIN_COMMANDS[cmd_name][0]), cmd_name)
         return super().get_command(ctx, cmd_name)
 
@@ -136,7 +162,9 @@ class LazyCrmkitGroup(CrmkitGroup):
                 placeholder = click.Command(name, help=BUILTIN_COMMANDS[name][1])
                 rows.append((name, placeholder.get_short_help_str(limit)))
                 continue
-            command = self.get_command(ctx, name)
+            command = self.commands.get(name)
+            if not isinstance(command, LazyCommand):  # a stand-in lists its own help, unimported
+                command = self.get_command(ctx, name)
             if command is not None and not command.hidden:
                 rows.append((name, command.get_short_help_str(limit)))
         with formatter.section("Commands"):

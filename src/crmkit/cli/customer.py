@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import click
 
 from ..entities import ENTITIES
 from ..privacy import mask_document, mask_documents, sensitive_fields
-from ..models import Contact, Customer, Ticket
-from ..services.customers import CustomerOverview
-from ..views import Section
+from ..models import Contact, Customer
 from .context import AppContext, pass_app
 from .options import (
     KEY_VALUE,
@@ -36,6 +34,11 @@ from .output import (
     render,
     render_record,
 )
+
+if TYPE_CHECKING:  # only named in annotations: `customer add` need not import tickets
+    from ..models import Ticket
+    from ..services.customers import CustomerOverview
+    from ..views import Section
 
 CONSENT_CHANNELS = ("email", "sms", "phone", "post")
 

@@ -14,23 +14,40 @@ nothing for stores of other profiles. The rules are in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crmkit import hookimpl
 
-from .profile import FINANCE, NAME
+if TYPE_CHECKING:
+    from .profile import FINANCE
 
 __version__ = "0.1.0"
 
 
+def __getattr__(name: str) -> Any:
+    if name == "FINANCE":  # built on first use: `crmkit --help` need not build the profile
+        from .profile import FINANCE
+
+        return FINANCE
+    raise AttributeError(f"module 'crmkit_finance' has no attribute {name!r}")
+
+
+def _is_finance(crm: Any) -> bool:
+    from .profile import NAME  # already imported: crmkit_profiles built the profile
+
+    return bool(crm.profile.name == NAME)
+
+
 @hookimpl
 def crmkit_profiles() -> list[Any]:
+    from .profile import FINANCE
+
     return [FINANCE]
 
 
 @hookimpl
 def crmkit_validate_record(crm: Any, kind: str, record: Any) -> None:
-    if kind == "customer" and crm.profile.name == NAME:
+    if kind == "customer" and _is_finance(crm):
         from .finance import check_customer
 
         check_customer(crm, record)
@@ -38,14 +55,16 @@ def crmkit_validate_record(crm: Any, kind: str, record: Any) -> None:
 
 @hookimpl
 def crmkit_register_commands(cli: Any) -> None:
-    from .cli import finance_group
+    from crmkit.cli import lazy_command
 
-    cli.add_command(finance_group)
+    # Imported when run: other commands should not pay for the finance ones.
+    cli.add_command(lazy_command("finance", "crmkit_finance.cli:finance_group",
+                                 "Finance profile: KYC reviews, risk ratings and complaint deadlines."))
 
 
 @hookimpl
 def crmkit_customer_sections(crm: Any, customer: Any) -> list[Any] | None:
-    if crm.profile.name != NAME:
+    if not _is_finance(crm):
         return None
     from .finance import customer_sections
 

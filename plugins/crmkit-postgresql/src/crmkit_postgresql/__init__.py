@@ -15,9 +15,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from crmkit.hookspecs import hookimpl
-from crmkit.storage.base import BackendSpec
 
 if TYPE_CHECKING:
+    from crmkit.storage.base import BackendSpec
+
     from .store import FORMAT, PostgresStore
 
 __version__ = "0.1.0"
@@ -42,6 +43,8 @@ def __getattr__(name: str) -> Any:
 @hookimpl
 def crmkit_storage_backends() -> list[BackendSpec]:
     """Contribute the ``postgresql`` backend, and ``postgres`` as another name for it."""
+    from crmkit.storage.base import BackendSpec  # here, not at import: `crmkit --help` opens no store
+
     return [
         BackendSpec(
             scheme="postgresql",

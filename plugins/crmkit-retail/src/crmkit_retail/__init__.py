@@ -86,6 +86,9 @@ def crmkit_customer_sections(crm: Any, customer: Any) -> list[Any] | None:
 
 @hookimpl
 def crmkit_register_commands(cli: Any) -> None:
-    from .cli import retail
+    from crmkit.cli import lazy_command
 
-    cli.add_command(retail)
+    # Imported when run: other commands should not pay for the retail ones.
+    cli.add_command(lazy_command("retail", "crmkit_retail.cli:retail",
+                                 "Retail profile: RFM segments and value tiers, the purchase-driven lifecycle, "
+                                 "marketing lists."))

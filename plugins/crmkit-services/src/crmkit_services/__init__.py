@@ -35,12 +35,18 @@ def crmkit_profiles() -> list[Any]:
     return [build_profile(load_settings(), demo=build_demo, demo_tour=DEMO_TOUR)]
 
 
+def _is_services(crm: Any) -> bool:
+    # Asked before the rules are imported, so that stores of other profiles do not pay for them.
+    from .profile import NAME  # already imported: crmkit_profiles built the profile
+
+    return getattr(crm.profile, "name", None) == NAME
+
+
 @crmkit.hookimpl
 def crmkit_validate_record(crm: Any, kind: str, record: Any) -> None:
     """Resolving needs the category's steps; a renewal date comes after the contract start."""
-    # Runs for every record written (twice per imported row): decide before importing anything
-    # ("services" is profile.NAME, not imported here for the same reason).
-    if kind not in ("ticket", "customer") or getattr(crm.profile, "name", None) != "services":
+    # Runs for every record written (twice per imported row): the kind first, it costs nothing.
+    if kind not in ("ticket", "customer") or not _is_services(crm):
         return
     from .desk import check_customer, check_resolution
 
@@ -55,9 +61,9 @@ def crmkit_on_commit(crm: Any, events: Any) -> None:
     """A closed ticket gets a rating request task; a rating ticks it off."""
     if not events.types() & {"ticket.closed", "ticket.rated"}:
         return
-    from .desk import is_services, on_event
+    if _is_services(crm):
+        from .desk import on_event
 
-    if is_services(crm):
         for event in events.of_type("ticket.closed", "ticket.rated"):
             on_event(crm, event)
 
@@ -65,6 +71,8 @@ def crmkit_on_commit(crm: Any, events: Any) -> None:
 @crmkit.hookimpl
 def crmkit_customer_sections(crm: Any, customer: Any) -> list[Any] | None:
     """The customer's service contract, SLA, CSAT and the SLA state of their open tickets."""
+    if not _is_services(crm):
+        return None
     from .sections import customer_sections
 
     return customer_sections(crm, customer)
@@ -73,6 +81,8 @@ def crmkit_customer_sections(crm: Any, customer: Any) -> list[Any] | None:
 @crmkit.hookimpl
 def crmkit_register_commands(cli: Any) -> None:
     """``crmkit services sla|csat|renewals|steps|calendar``."""
-    from .cli import services
+    from crmkit.cli import lazy_command
 
-    cli.add_command(services)
+    # Imported when run: other commands should not pay for the services ones.
+    cli.add_command(lazy_command("services", "crmkit_services.cli:services",
+                                 "Service levels and SLA, required service steps, satisfaction (CSAT) and renewals."))
