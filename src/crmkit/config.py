@@ -6,7 +6,6 @@ This is the only module that reads configuration from the environment and disk.
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +40,10 @@ def read_config(path: Path) -> dict[str, Any]:
     """The settings in a ``crmkit.toml``; a malformed file is a one-line error naming it."""
     try:
         with path.open("rb") as fp:
+            import tomllib  # imported here: most commands find no crmkit.toml
+
             data = tomllib.load(fp)
-    except (OSError, tomllib.TOMLDecodeError) as err:
+    except (OSError, ValueError) as err:  # tomllib.TOMLDecodeError is a ValueError
         raise StorageError(f"{path}: cannot read settings: {err}") from None
     section = data.get("crmkit", data)
     if not isinstance(section, dict):
@@ -62,8 +63,10 @@ def plugin_settings(table: str, *, cwd: Path | None = None) -> tuple[dict[str, A
         return {}, None
     try:
         with path.open("rb") as fp:
+            import tomllib  # imported here: most commands find no crmkit.toml
+
             data = tomllib.load(fp)
-    except (OSError, tomllib.TOMLDecodeError) as err:
+    except (OSError, ValueError) as err:  # tomllib.TOMLDecodeError is a ValueError
         raise ValidationError(CONFIG_NAME, str(path), f"cannot be read: {err}") from None
     value = data.get(table, {})
     if not isinstance(value, dict):

@@ -244,3 +244,16 @@ def test_the_services_commands_are_a_stand_in_until_run(pm):
     stand_in, real = cli.commands["services"], cli.get_command(click.Context(cli), "services")
     assert real is crmkit_services.cli.services and stand_in is not real  # imported only now
     assert stand_in.get_short_help_str(300) == real.get_short_help_str(300)  # what `crmkit --help` lists
+
+
+def test_the_profile_does_not_import_the_sample_business():
+    # Every command builds the profiles; the sample (csv, random, the demo) is only for `crmkit demo`.
+    import subprocess
+    import sys
+
+    code = ("import sys; from crmkit.plugins import make_plugin_manager; from crmkit.registry import registry; "
+            "profile = registry(make_plugin_manager(), 'profile').get('services', 'profile'); "
+            "assert profile.demo is not None and profile.demo_tour; "
+            "print(sorted(m for m in sys.modules if m.startswith('crmkit_services.sample') or m == 'crmkit.demo'))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

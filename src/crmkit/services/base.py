@@ -235,7 +235,7 @@ def _reference_prefix(field: str) -> str | None:
 
         for entity in ENTITIES.values():
             for name, target in entity.references.items():
-                _REFERENCES[name] = ENTITIES[target].model.PREFIX
+                _REFERENCES[name] = ENTITIES[target].prefix  # without importing the model
     return _REFERENCES.get(field)
 
 

@@ -11,7 +11,6 @@ from ..errors import ValidationError
 from ..models import Direction, Interaction
 from .base import Service, build, insert_records, save_record, stamp_new
 from .normalize import parse_day, parse_when
-from .tasks import follow_up_task
 
 
 class InteractionService(Service[Interaction]):
@@ -46,8 +45,11 @@ class InteractionService(Service[Interaction]):
                     self.crm.tickets.note_response(record.ticket_id, record.occurred_at)
             # A follow-up date makes a task, for interactions new to crmkit only: those
             # restored with their ids (an export coming back) bring their own tasks.
-            self.crm.tasks.add_many([follow_up_task(new, self.crm.actor) for old, new in zip(built, records)
-                                     if new.follow_up_on and not (keep_ids and old.id)])
+            follow_ups = [new for old, new in zip(built, records) if new.follow_up_on and not (keep_ids and old.id)]
+            if follow_ups:
+                from .tasks import follow_up_task  # imported here: most interactions have no follow-up
+
+                self.crm.tasks.add_many([follow_up_task(new, self.crm.actor) for new in follow_ups])
         return records
 
     def build(self, row: Mapping[str, Any]) -> Interaction:

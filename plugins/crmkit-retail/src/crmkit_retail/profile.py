@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from crmkit import BusinessHours, FieldSpec, Profile, SlaTarget, StageSpec
 
 from .rules import (
@@ -77,10 +79,27 @@ SLA = {
 TICKET_CATEGORIES = ("return", "exchange", "delivery", "product question", "complaint")
 
 
-def make_profile() -> Profile:
-    """The retail profile, with its sample business attached (imported late: the sample needs the services)."""
-    from .sample import DEMO_TOUR, build_sample
+#: Commands ``crmkit demo --profile retail`` runs after the core ones.
+DEMO_TOUR = (
+    ("retail", "rfm"),
+    ("retail", "rfm", "--by", "tier"),
+    ("retail", "rfm", "--customers", "--segment", "champions"),
+    ("retail", "lifecycle", "--dry-run"),
+    ("retail", "marketing-list", "--segment", "at_risk", "--segment", "cannot_lose", "--channel", "email",
+     "--campaign", "CP-1"),
+)
 
+
+def build_demo(crm: Any, **options: Any) -> Any:
+    """The sample shop (:func:`.sample.build_sample`), imported only when a demo is built: it pulls in
+    the services, csv and the analysis code, which every other command would pay for."""
+    from .sample import build_sample
+
+    return build_sample(crm, **options)
+
+
+def make_profile() -> Profile:
+    """The retail profile, with its sample business attached."""
     return Profile(
         name=NAME,
         title="Retail shop",
@@ -93,7 +112,7 @@ def make_profile() -> Profile:
         sla=SLA,
         business_hours=SHOP_HOURS,
         fields=FIELDS,
-        demo=build_sample,
+        demo=build_demo,
         demo_tour=DEMO_TOUR,
     )
 

@@ -25,17 +25,9 @@ from crmkit import ValidationError
 from crmkit.demo import DemoSummary
 
 from .analysis import run_lifecycle
+from .profile import DEMO_TOUR
 from .rules import CONSENT_SOURCES
 
-#: Commands ``crmkit demo --profile retail`` runs after the core ones.
-DEMO_TOUR = (
-    ("retail", "rfm"),
-    ("retail", "rfm", "--by", "tier"),
-    ("retail", "rfm", "--customers", "--segment", "champions"),
-    ("retail", "lifecycle", "--dry-run"),
-    ("retail", "marketing-list", "--segment", "at_risk", "--segment", "cannot_lose", "--channel", "email",
-     "--campaign", "CP-1"),
-)
 
 STAFF = ("lena", "tobias", "aylin", "jonas")
 STORES = ("Berlin Mitte", "Hamburg Altona")

@@ -29,8 +29,7 @@ __all__ = ["__version__", "crmkit_customer_sections", "crmkit_on_commit", "crmki
 def crmkit_profiles() -> list[Any]:
     """The services profile, with the calendar and steps of the nearest crmkit.toml and the environment."""
     from .calendar import load_settings
-    from .profile import build_profile
-    from .sample import DEMO_TOUR, build_demo
+    from .profile import DEMO_TOUR, build_demo, build_profile
 
     return [build_profile(load_settings(), demo=build_demo, demo_tour=DEMO_TOUR)]
 

@@ -121,6 +121,24 @@ def _check_steps(steps: Mapping[str, tuple[str, ...]], base: Profile) -> dict[st
     return checked
 
 
+#: Extra commands ``crmkit demo --profile services`` runs.
+DEMO_TOUR = (
+    ("services", "sla"),
+    ("services", "steps", "T-1"),
+    ("services", "csat", "--by", "agent"),
+    ("services", "csat", "--by", "level"),
+    ("services", "renewals", "--within", "30"),
+    ("task", "list", "--where", "title~rate and status=open"),
+)
+
+
+def build_demo(crm: Any, **options: Any) -> Any:
+    """The sample IT-services firm (:func:`.sample.build_demo`), imported only when a demo is built."""
+    from .sample import build_demo as build
+
+    return build(crm, **options)
+
+
 def build_profile(settings: ServicesSettings, *, demo: Any = None,
                   demo_tour: tuple[tuple[str, ...], ...] = ()) -> ServicesProfile:
     """The services profile with the calendar and required steps of ``settings``."""

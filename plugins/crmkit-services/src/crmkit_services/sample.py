@@ -23,6 +23,8 @@ from typing import Any
 from crmkit import ValidationError
 from crmkit.demo import DemoSummary
 
+from .profile import DEMO_TOUR
+
 AGENTS = ("sam", "lee", "noor", "jonas")
 LEADS = ("maria",)
 SUBJECTS = {
@@ -56,15 +58,6 @@ SOLUTIONS = ("Fixed and confirmed with the user", "Replaced the part; working", 
              "Configuration corrected", "Explained and documented in the customer's wiki")
 REVIEWS = ("Quarterly service review: SLA figures and open issues", "Renewal conversation",
            "Onboarding kick-off meeting", "Called to check on recent incidents", "Sent the monthly service report")
-#: Extra commands ``crmkit demo --profile services`` runs.
-DEMO_TOUR = (
-    ("services", "sla"),
-    ("services", "steps", "T-1"),
-    ("services", "csat", "--by", "agent"),
-    ("services", "csat", "--by", "level"),
-    ("services", "renewals", "--within", "30"),
-    ("task", "list", "--where", "title~rate and status=open"),
-)
 
 
 def sample_customers() -> list[dict[str, str]]:
