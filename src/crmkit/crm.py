@@ -83,6 +83,8 @@ class CRM:
         self.profile = profile
         self.pm = pm
         self.actor = actor or os.environ.get("CRMKIT_USER") or _os_user()
+        if not isinstance(self.actor, str) or not self.actor.strip():  # every event names it
+            raise ValidationError("actor", self.actor, "is required and cannot be empty (set CRMKIT_USER)")
         self.region = region
         self._clock = clock or utcnow
         self._depth = 0
@@ -250,7 +252,7 @@ class CRM:
         for number, draft in zip(numbers, drafts):
             kind, record_id, customer_id, changes, note, *rest = draft
             effective = rest[0] if rest else None
-            if not kind or not record_id or not isinstance(kind, str) or not isinstance(record_id, str):
+            if not isinstance(kind, str) or not isinstance(record_id, str) or not kind.strip() or not record_id.strip():
                 raise ValidationError("event", (kind, record_id), "needs a type and a record id")
             if effective is not None and (not isinstance(effective, datetime) or effective.tzinfo is None):
                 raise ValidationError("effective_at", effective, "must be a timezone-aware datetime")
@@ -277,7 +279,7 @@ class CRM:
         # dispatch cost more than the checks. Plain implementations are called here in
         # pluggy's order (last registered first), with the arguments each one names;
         # wrappers or a traced plugin manager take pluggy's own path.
-        if getattr(self.pm, "_inner_hookexec", None) is not _PLAIN_HOOKEXEC or any(
+        if _PLAIN_HOOKEXEC is None or getattr(self.pm, "_inner_hookexec", None) is not _PLAIN_HOOKEXEC or any(
                 impl.hookwrapper or impl.wrapper for impl in impls):
             for record in records:
                 hook(crm=self, kind=kind, record=record)
@@ -363,10 +365,10 @@ def open(url: str | Path | None = None, profile: str | None = None, *, pm: plugg
             if not isinstance(region, str) or len(region.strip()) != 2 or not region.strip().isalpha():
                 raise ValidationError("region", region, "must be a two-letter country code, like GB")
             region = region.strip().upper()
+        return CRM(storage, chosen, pm, actor=actor, region=region, clock=clock)
     except BaseException:
         storage.close()
         raise
-    return CRM(storage, chosen, pm, actor=actor, region=region, clock=clock)
 
 
 def _absolute_url(url: str, base_dir: Path | None) -> str:

@@ -162,6 +162,9 @@ def crmkit_importers() -> list[ImporterSpec]:
     :return: a list of :class:`crmkit.io.base.ImporterSpec`, each with a format
         name, file suffixes and a ``read(fp)`` function yielding (line, row)
         pairs. Lists are combined; a duplicate format name is a ``PluginError``.
+        Set ``uniform_rows=True`` when every whole row has exactly the header's
+        columns (as in CSV): crmkit then reads a regular file a chunk at a time
+        while it imports, instead of holding it whole.
 
     Example::
 

@@ -101,3 +101,20 @@ def test_on_event_hooks_get_event_models_after_the_commit(tmp_path):
             assert seen == []  # not before the commit
     assert [(type(e), e.type, e.record_id, stored) for e, stored in seen] == [
         (Event, "customer.created", added[0].id, True), (Event, "customer.created", added[1].id, True)]
+
+
+def test_a_blank_actor_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    import pytest
+
+    import crmkit
+    from crmkit.errors import ValidationError
+    from crmkit.plugins import make_plugin_manager
+
+    monkeypatch.setenv("CRMKIT_USER", " ")
+    with pytest.raises(ValidationError) as err:
+        crmkit.open(f"sqlite:///{tmp_path / 'crm.db'}", pm=make_plugin_manager(entrypoints=False))
+    assert err.value.field == "actor"
+    with crmkit.open(f"sqlite:///{tmp_path / 'crm.db'}", pm=make_plugin_manager(entrypoints=False),
+                     actor="eve") as crm:  # the store was left closed and usable
+        crm.customers.add("Ann")
+        assert crm.events.find()[0].actor == "eve"

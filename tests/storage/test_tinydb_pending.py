@@ -207,3 +207,19 @@ def test_documents_are_kept_as_their_json(tmp_path: Path) -> None:
         assert store.scan("customers", Compare(("phones",), "=", "+4740")) == found
         assert store.get("customers", "C-1") == found[0]
     assert TinyDBStore(path).scan("customers", Compare(("emails",), "=", "ANN@x.org")) == found
+
+
+def test_a_rolled_back_delete_and_insert_leave_no_false_conflict(tmp_path: Path) -> None:
+    store = TinyDBStore(tmp_path / "crm.json")
+    ticket = lambda n: {"id": f"T-{n}", "version": 1, "subject": "x"}  # noqa: E731
+    with store.transaction():
+        store.insert("tickets", [ticket(1), ticket(2), ticket(3)])
+    with pytest.raises(RuntimeError), store.transaction():
+        store.delete("tickets", "T-2")
+        store.insert("tickets", [ticket(4)])
+        raise RuntimeError("roll back")
+    with store.transaction():
+        store.insert("tickets", [ticket(4)])  # was "T-4 already uses number 4"
+    assert sorted(doc["id"] for doc in store.scan("tickets")) == ["T-1", "T-2", "T-3", "T-4"]
+    with pytest.raises(Conflict), store.transaction():
+        store.insert("tickets", [ticket(2)])

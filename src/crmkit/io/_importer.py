@@ -308,6 +308,9 @@ class _TypeImport:
 
     def _check_file_keys(self, line: int, values: dict[str, Any], emails: tuple[str, ...], owner: str | None) -> None:
         keys = [("email", e.casefold()) for e in emails]
+        if len(set(keys)) < len(keys):  # Ann@x.com and ann@x.com in one row (the model keeps both spellings)
+            email = next(e for n, e in enumerate(emails) if keys[n] in keys[:n])
+            raise ValidationError("email", email, f"is given twice (for {values.get('name') or 'this row'})")
         if self.options.match_on in ("phone", "external_id"):
             keys += self._match_keys(values)
         for key in keys:

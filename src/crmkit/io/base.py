@@ -40,6 +40,9 @@ class ImporterSpec:
     flat: bool = True
     #: Reads the several-record-types shape (``import --type all``); None when the format has none.
     read_all: ReadAll | None = None
+    #: True when every whole row has exactly the columns of the file's header (CSV): crmkit
+    #: may then read a regular file a chunk at a time while it imports, instead of whole first.
+    uniform_rows: bool = False
 
 
 @attrs.frozen(kw_only=True)

@@ -171,7 +171,7 @@ def write_csv(fp: IO[str], rows: Iterable[Mapping[str, Any]], columns: Sequence[
 def crmkit_importers() -> list[ImporterSpec]:
     """Contribute the ``csv`` importer."""
     return [
-        ImporterSpec(format="csv", read=read_csv, suffixes=(".csv", ".tsv"), flat=True,
+        ImporterSpec(format="csv", read=read_csv, suffixes=(".csv", ".tsv"), flat=True, uniform_rows=True,
                      description="Comma, semicolon or tab separated values, UTF-8 (BOM optional).")
     ]
 

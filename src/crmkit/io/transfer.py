@@ -20,6 +20,7 @@ import io
 import itertools
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -443,7 +444,7 @@ def import_records(
                                unreadable=unknown)
     else:
         with _opened(source) as fp:
-            rows, header = _stream_or_drain(spec, spec.read(fp))
+            rows, header = _stream_or_drain(spec, spec.read(fp), streamable=_regular_file(fp))
             headers = {record_type: header} if header is not None else {}
             _check_sources(header if header is not None else list(dict.fromkeys(
                 key for _line, row in rows for key in row if key != ROW_ERROR)), mapping, preset_spec)
@@ -454,17 +455,27 @@ def import_records(
     return report
 
 
-def _stream_or_drain(spec: ImporterSpec, rows: Iterable[tuple[int, dict[str, Any]]],
+def _regular_file(fp: IO[str]) -> bool:
+    """Whether ``fp`` reads a regular file: a pipe or a terminal may keep the import (and so the
+    store's write lock) waiting, and is read whole before the import starts."""
+    try:
+        return stat.S_ISREG(os.fstat(fp.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return False
+
+
+def _stream_or_drain(spec: ImporterSpec, rows: Iterable[tuple[int, dict[str, Any]]], *, streamable: bool,
                      ) -> tuple[Iterable[tuple[int, dict[str, Any]]], list[str] | None]:
-    """A flat reader's rows as a stream, with its columns read off the first row; anything else drained.
+    """A CSV file's rows as a stream, with its columns read off the first row; anything else drained.
 
     A 100k-row CSV file held whole cost ~100 MB of an import's peak memory; a
-    stream holds one chunk. The columns of a CSV row are its header's, so the
-    first row names them when it is whole; the importer checks each chunk's
-    columns all the same (see ``import_groups``).
+    stream holds one chunk. Only a regular file is streamed (see
+    :func:`_regular_file`), and only from a reader whose rows all have the
+    header's columns (``ImporterSpec.uniform_rows``), so the first whole row
+    names them; the importer checks each chunk's columns all the same (see ``import_groups``).
     """
     iterator = iter(rows)
-    if spec.flat:
+    if spec.uniform_rows and streamable:
         try:
             first = next(iterator)
         except StopIteration as stop:  # no rows: the header, if the reader gave one

@@ -69,6 +69,9 @@ class CommittedEvents(Sequence[Event]):
     def __len__(self) -> int:
         return len(self._rows)
 
+    def __repr__(self) -> str:
+        return f"<CommittedEvents: {len(self._rows)} events of types {', '.join(sorted(self.types()))}>"
+
     @overload
     def __getitem__(self, index: int) -> Event: ...
     @overload

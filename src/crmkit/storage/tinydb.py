@@ -346,6 +346,12 @@ class TinyDBStore(Engine):
         super()._forget(collection)
         self._numbers.pop(collection, None)
 
+    def _rollback_to(self, mark: int) -> None:
+        super()._rollback_to(mark)
+        # A rolled-back delete and insert can leave a number map of the right size but the
+        # wrong numbers, which _check_insert would trust: rebuild the maps when next needed.
+        self._numbers.clear()
+
     def _not_a_store(self, reason: str) -> NoReturn:
         raise StorageError(f"{self.path} is not a crmkit store: {reason}")
 
