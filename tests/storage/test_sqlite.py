@@ -599,3 +599,17 @@ def test_the_backend_doc_lists_every_lookup_key():
     for collection, paths in LOOKUP_KEYS.items():
         row = f"| {collection} | " + ", ".join(f"`{'.'.join(path)}`" for path in paths) + " |"
         assert row in page, row
+
+
+def test_text_equality_folds_like_casefold_in_sql_and_in_python(path: Path, stores) -> None:  # type: ignore[no-untyped-def]
+    # ASCII text is folded by SQLite's lower(), the rest by casefold: both must agree with matches()
+    store = stores(path)
+    cities = ["Oslo", "OSLO", "oslo ", "\u212aarasjok", "Karasjok", "Stra\u00dfe", "STRASSE", "Oſlo", "Åsane", "åSANE"]
+    docs = [{"id": f"C-{n}", "version": 1, "address": {"city": city}} for n, city in enumerate(cities, 1)]
+    with store.transaction():
+        store.insert("customers", docs)
+    for wanted in ["oslo", "KARASJOK", "\u212aarasjok", "strasse", "ÅSANE", "Oslo "]:
+        where = Compare(("address", "city"), "=", wanted)
+        expected = [doc["id"] for doc in docs if matches(where, doc)]
+        assert [doc["id"] for doc in store.scan("customers", where)] == expected, wanted
+        assert store.count("customers", where) == len(expected)

@@ -27,8 +27,9 @@ kept all the way up the tree. What lands on the Python side:
 Paths are validated against ``[A-Za-z_][A-Za-z0-9_]*`` before they become a
 JSON path literal; every value travels as a bound parameter, never as SQL text.
 String equality uses the ``crmkit_fold`` SQL function (Python's ``casefold``),
-registered on each connection by :func:`register_functions`; it is used in
-queries only, never in the schema, so other SQLite tools can read the file.
+registered on each connection by :func:`register_functions`, for text that is
+not ASCII (ASCII text is folded by SQLite's ``lower()``, which agrees); it is
+used in queries only, never in the schema, so other SQLite tools can read the file.
 """
 
 from __future__ import annotations
@@ -55,6 +56,13 @@ TRUE, FALSE = "1", "0"
 def fold(value: Any) -> Any:
     """The ``crmkit_fold`` SQL function: ``str.casefold`` for text, anything else unchanged."""
     return value.casefold() if isinstance(value, str) else value
+
+
+def _folded(v: str) -> str:
+    """SQL for ``crmkit_fold(v)`` of a text value: ASCII text (as many characters as bytes) is folded
+    by SQLite's own ``lower()``, which for ASCII is ``casefold``; a call into Python per row
+    cost more than the rest of a filtered scan."""
+    return f"(CASE WHEN length({v}) = length(CAST({v} AS BLOB)) THEN lower({v}) ELSE crmkit_fold({v}) END)"
 
 
 def register_functions(conn: Any) -> None:
@@ -392,7 +400,7 @@ class _Compiler:
             else:  # an unusual type (Decimal...) may still compare equal: Python decides
                 return _UNKNOWN
         if texts:
-            exact.append(f"({t} = 'text' AND crmkit_fold({v}) IN {self.values_param(sorted(set(texts)))})")
+            exact.append(f"({t} = 'text' AND {_folded(v)} IN {self.values_param(sorted(set(texts)))})")
         if numbers:
             exact.append(f"({t} IN ('integer', 'real') AND {v} IN {self.values_param(numbers)})")
         if floats:  # a float may equal an integer beyond 64 bits that SQLite rounded: Python decides
