@@ -207,7 +207,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     # A command runs once and exits: cyclic garbage collection only costs time
     # here (20-25% of a command's CPU on a 10k store), and our records hold no cycles.
     gc.disable()
+    from .._codecache import install
     from ..plugins import make_plugin_manager
+
+    install()
 
     try:
         pm = make_plugin_manager()
