@@ -149,6 +149,7 @@ class _TypeImport:
         self.options = options
         self.report = report
         self.progress = progress
+        self.check: Callable[[Any], None] = crm.record_validator(self.kind)
         self.file_ids: dict[str, int] = {}  # record id (given or matched) -> line that claims it
         self.file_keys: dict[tuple[str, str], int] = {}  # ("email", key) -> line
         self._customers: dict[str, dict[str, Any]] | None = None
@@ -165,6 +166,7 @@ class _TypeImport:
             if not isinstance(rows, list) and not self.options.mapping:
                 _check_columns(self.type, chunk)
             self.report.total += len(chunk)
+            self.check = self.crm.record_validator(self.kind)  # crm.validate, prepared once a chunk
             creates: list[Any] = []  # built records, or event documents
             updates: list[tuple[str, dict[str, Any]]] = []
             for line, row in chunk:
@@ -341,7 +343,7 @@ class _TypeImport:
                                                is attrs.NOTHING)
         self._require(values)
         record = self.service.build(values)
-        self.crm.validate(self.kind, record)
+        self.check(record)
         if self.type == "customers":
             self._check_file_keys(line, values, record.emails, None)
         return record
