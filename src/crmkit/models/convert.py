@@ -107,7 +107,9 @@ def _unstructure_optional(t: Any) -> Any:
     # cattrs calls a wrapper ``None if v is None else hook(v)`` for every optional field; when
     # the hook is identity the wrapper is too, and cattrs then reads the field inline in the
     # code it generates per class (to_doc is a fifth of a bulk write).
-    hook = converter.get_unstructure_hook(_optional_part(t))
+    inner = _optional_part(t)
+    # As cattrs: a type variable is unstructured by the value's own type.
+    hook = converter.unstructure if isinstance(inner, TypeVar) else converter.get_unstructure_hook(inner)
     if hook is identity:
         return identity
     return lambda value: None if value is None else hook(value)

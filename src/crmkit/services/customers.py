@@ -97,9 +97,10 @@ class CustomerService(Service[Customer]):
             values["emails"] = [normalize_email(e) for e in _as_list(values["emails"])]
         if "phones" in values:
             values["phones"] = [normalize_phone(p, region) for p in _as_list(values["phones"])]
-        if isinstance(values.get("address"), Mapping):
-            values["address"] = build(Address, values["address"])
-        if isinstance(values.get("consent"), Mapping):
+        address, consent = values.get("address"), values.get("consent")
+        if address is not None and not isinstance(address, Address) and isinstance(address, Mapping):
+            values["address"] = build(Address, address)
+        if consent is not None and not isinstance(consent, Consent) and isinstance(consent, Mapping):
             values["consent"] = build(Consent, {k: parse_bool(f"consent.{k}", v, empty=False) for k, v in values["consent"].items()})
         if "contacts" in values:
             values["contacts"] = [self._build_contact(c) for c in values["contacts"]]
@@ -310,9 +311,9 @@ def _known(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 #: Input shapes that the structured customer fields accept (anything else is a ValidationError, not a crash).
-_SHAPES: dict[str, tuple[type, ...]] = {
-    "name": (str,), "stage": (str,), "address": (Mapping, Address, type(None)),
-    "consent": (Mapping, Consent, type(None)), "contacts": (list, tuple), "external_ids": (Mapping,),
+_SHAPES: dict[str, tuple[type, ...]] = {  # concrete types first: a Mapping check is an ABC check
+    "name": (str,), "stage": (str,), "address": (Address, type(None), Mapping),
+    "consent": (Consent, type(None), Mapping), "contacts": (list, tuple), "external_ids": (Mapping,),
     "fields": (Mapping,), "stage_history": (list, tuple),
 }
 
