@@ -267,30 +267,47 @@ class CRM:
 
     def validate(self, kind: str, record: Any) -> None:
         """Let plugins refuse a record before it is written (``crmkit_validate_record``)."""
-        self.validate_many(kind, (record,))
+        self.record_validator(kind)(record)
 
     def validate_many(self, kind: str, records: Iterable[Any]) -> None:
         """:meth:`validate` each record in turn; the first refusal raises."""
+        check = self.record_validator(kind)
+        for record in records:
+            check(record)
+
+    def record_validator(self, kind: str) -> Callable[[Any], None]:
+        """:meth:`validate` for records of one ``kind``, prepared once for many records.
+
+        Plugins registered after the call are not asked: take a fresh one per batch.
+        """
         hook = self.pm.hook.crmkit_validate_record
         impls = hook.get_hookimpls()
         if not impls:
-            return
-        # A bulk import validates every record twice (when planned, when written); pluggy's
-        # dispatch cost more than the checks. Plain implementations are called here in
-        # pluggy's order (last registered first), with the arguments each one names;
-        # wrappers or a traced plugin manager take pluggy's own path.
+            return _accept
+        # A bulk import validates every record; pluggy's dispatch cost more than the checks.
+        # Plain implementations are called here in pluggy's order (last registered first),
+        # with the arguments each one names; wrappers or a traced plugin manager take
+        # pluggy's own path.
         if _PLAIN_HOOKEXEC is None or getattr(self.pm, "_inner_hookexec", None) is not _PLAIN_HOOKEXEC or any(
                 impl.hookwrapper or impl.wrapper for impl in impls):
-            for record in records:
-                hook(crm=self, kind=kind, record=record)
-            return
+            return lambda record: hook(crm=self, kind=kind, record=record)
         order = ("crm", "kind", "record")
-        calls = [(impl.function, None if impl.argnames == order else [order.index(n) for n in impl.argnames])
-                 for impl in reversed(impls)]
-        for record in records:
+        if all(impl.argnames == order for impl in impls):
+            functions = [impl.function for impl in reversed(impls)]
+
+            def check(record: Any) -> None:
+                for function in functions:
+                    function(self, kind, record)
+
+            return check
+        calls = [(impl.function, [order.index(n) for n in impl.argnames]) for impl in reversed(impls)]
+
+        def check_picked(record: Any) -> None:
             given = (self, kind, record)
             for function, picked in calls:
-                function(*(given if picked is None else [given[i] for i in picked]))
+                function(*[given[i] for i in picked])
+
+        return check_picked
 
     def check_fields(self, values: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
         """Check custom fields against the profile (see :meth:`Profile.check_fields`)."""
@@ -323,6 +340,10 @@ class CRM:
     def stats(self) -> dict[str, int]:
         """How many records each collection holds."""
         return {name: self.storage.count(name) for name in ENTITIES}
+
+
+def _accept(_record: Any) -> None:
+    """The validator when no plugin validates records."""
 
 
 def _os_user() -> str:

@@ -613,3 +613,23 @@ def test_text_equality_folds_like_casefold_in_sql_and_in_python(path: Path, stor
         expected = [doc["id"] for doc in docs if matches(where, doc)]
         assert [doc["id"] for doc in store.scan("customers", where)] == expected, wanted
         assert store.count("customers", where) == len(expected)
+
+
+@pytest.mark.parametrize("count", [1, 127, 128, 129, 300])
+def test_bulk_insert_keeps_order_keys_and_conflicts_across_statement_batches(stores, path: Path, count: int) -> None:
+    # A bulk insert writes many rows per INSERT statement and the rest one by one: every row
+    # lands in order, with its lookup keys, and a taken id anywhere refuses the whole insert.
+    store = stores(path)
+    docs = [customer(n, emails=[f"c{n}@example.com", f"C{n}@example.com"]) for n in range(1, count + 1)]
+    with store.transaction():
+        store.insert("customers", docs)
+    assert ids(store.scan("customers")) == ids(docs)
+    for n in (1, count // 2 + 1, count):
+        assert ids(store.scan("customers", Compare(("emails",), "=", f"C{n}@EXAMPLE.com"))) == [f"C-{n}"]
+    more = [customer(n) for n in range(count + 1, 2 * count + 1)]
+    more[-1] = customer(count)  # taken
+    with pytest.raises(Conflict) as info, store.transaction():
+        store.insert("customers", more)
+    assert info.value.record_id == f"C-{count}"
+    assert ids(store.scan("customers")) == ids(docs)
+    assert store.scan("customers", Compare(("emails",), "=", f"c{count + 1}@example.com")) == []

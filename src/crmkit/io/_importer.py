@@ -21,7 +21,7 @@ import attrs
 from ..entities import ENTITIES, link_columns
 from ..errors import Conflict, CrmkitError, ImportRowsError, NotFound, ValidationError
 from ..models import Customer, Event, from_doc, to_doc
-from ..services.base import BOOKKEEPING, build, normalize_id
+from ..services.base import BOOKKEEPING, build, normalize_id, restamp
 from ..storage.query import Compare
 from ..services.normalize import normalize_email, normalize_phone
 from .base import ROW_ERROR, ImportPreset
@@ -149,9 +149,14 @@ class _TypeImport:
         self.options = options
         self.report = report
         self.progress = progress
+        self.check: Callable[[Any], None] = crm.record_validator(self.kind)
         self.file_ids: dict[str, int] = {}  # record id (given or matched) -> line that claims it
         self.file_keys: dict[tuple[str, str], int] = {}  # ("email", key) -> line
         self._customers: dict[str, dict[str, Any]] | None = None
+        #: New customers of this chunk stamped when planned (see _start_numbering), and their clock.
+        self.planned: list[Customer] = []
+        self.now: Any = None
+        self.next_number = 0
         self._by_email: dict[str, str] = {}
         self._by_phone: dict[str, set[str]] = {}
         self._by_external: dict[tuple[str, str], set[str]] = {}
@@ -165,6 +170,8 @@ class _TypeImport:
             if not isinstance(rows, list) and not self.options.mapping:
                 _check_columns(self.type, chunk)
             self.report.total += len(chunk)
+            self.check = self.crm.record_validator(self.kind)  # crm.validate, prepared once a chunk
+            self._start_numbering()
             creates: list[Any] = []  # built records, or event documents
             updates: list[tuple[str, dict[str, Any]]] = []
             for line, row in chunk:
@@ -340,10 +347,19 @@ class _TypeImport:
             values[owner] = self._customer_ref(values, required=attrs.fields_dict(self.model)[owner].default
                                                is attrs.NOTHING)
         self._require(values)
+        stamped = self.type == "customers" and "id" not in values
+        if stamped:
+            # The id, times and version it gets when written, so that it is built and
+            # validated once, as it will be stored (see _reserve_numbers).
+            values.update(id=f"{self.model.PREFIX}-{self.next_number}", created_at=self.now, updated_at=self.now,
+                          version=1)
         record = self.service.build(values)
-        self.crm.validate(self.kind, record)
+        self.check(record)
         if self.type == "customers":
             self._check_file_keys(line, values, record.emails, None)
+        if stamped:
+            self.next_number += 1
+            self.planned.append(record)
         return record
 
     def _plan_update(self, line: int, old: Any, values: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -455,6 +471,28 @@ class _TypeImport:
 
     # -- writing ------------------------------------------------------------------------
 
+    def _start_numbering(self) -> None:
+        """Number this chunk's new customers from the store's counter, as ``stamp_new`` would."""
+        if self.type == "customers":
+            self.planned = []
+            self.now = self.crm.now()
+            self.next_number = self.crm.storage.counters().get(self.model.PREFIX, 0) + 1
+
+    def _reserve_numbers(self, creates: list[Any]) -> list[Any]:
+        """Reserve the numbers the planned customers carry; return those that stay as validated."""
+        planned = self.planned
+        if not planned:
+            return []
+        prefix = self.model.PREFIX
+        numbers = self.crm.storage.next_ids(prefix, len(planned))
+        if numbers == [int(r.id.split("-")[1]) for r in planned]:
+            return planned
+        # Something took numbers while the chunk was planned (a plugin writing in a
+        # validator): give the rows the numbers reserved, and validate them again.
+        new = {id(old): restamp(old, id=f"{prefix}-{n}") for old, n in zip(planned, numbers)}
+        creates[:] = [new.get(id(record), record) for record in creates]
+        return []
+
     def _write(self, creates: list[Any], updates: list[tuple[str, dict[str, Any]]]) -> None:
         crm = self.crm
         if self.type == "events":
@@ -466,7 +504,7 @@ class _TypeImport:
             add = getattr(self.service, self.entity.bulk_add)
             if self.type == "customers":
                 # _check_file_keys checked every email against the file and the store already
-                add(creates, keep_ids=True, allow_duplicate=True)
+                add(creates, keep_ids=True, allow_duplicate=True, validated=self._reserve_numbers(creates))
             else:
                 add(creates, keep_ids=True)
         for record_id, changes in updates:

@@ -145,7 +145,8 @@ def _header(name: str, cells: list[str]) -> list[str]:
 
 
 def _row(header: list[str], width: int, cells: list[str]) -> dict[str, Any]:
-    row = {column: unneutralise_cell(cell) for column, cell in zip(header, cells)}
+    # Only a cell starting with an apostrophe can be neutralised: the others skip the call.
+    row = {column: unneutralise_cell(cell) if cell[:1] == "'" else cell for column, cell in zip(header, cells)}
     if len(cells) > width and any(cell.strip() for cell in cells[width:]):
         row[ROW_ERROR] = f"has {len(cells)} cells but the header has {width} columns"
     elif len(cells) < width:

@@ -286,6 +286,8 @@ def _text_items(value: Any) -> list[Any]:
 
 
 def _typed(model: type, kind: FieldKind, value: Any) -> Any:
+    if kind.kind == "texts":  # the most common typed column
+        return _text_items(value)
     if kind.kind == "object":
         return _typed_object(kind, value)
     if kind.kind == "dict":
@@ -294,8 +296,6 @@ def _typed(model: type, kind: FieldKind, value: Any) -> Any:
         if not isinstance(value, Mapping):
             raise ValidationError(kind.name, value, "must be a mapping of names to values")
         return {key: (None if item == "" else item) for key, item in value.items()}
-    if kind.kind == "texts":
-        return _text_items(value)
     if kind.kind in ("objects", "json"):
         if isinstance(value, str):
             value = _parse_json_cell(kind.name, value)

@@ -74,14 +74,17 @@ def text_tuple(value: Any) -> tuple[str, ...]:
         return ()
     if not isinstance(value, (str, list, tuple)):
         raise ValidationError("list", value, "must be text or a list of text")
-    items = [value] if isinstance(value, str) else list(value)
+    items = (value,) if isinstance(value, str) else value
     seen: dict[str, None] = {}
     for item in items:
-        if item is None:
+        if item.__class__ is str:  # the usual case, without the checks below
+            text = item.strip()
+        elif item is None:
             continue
-        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+        elif isinstance(item, bool) or not isinstance(item, (str, int, float)):
             raise ValidationError("list item", item, "must be text")
-        text = str(item).strip()
+        else:
+            text = str(item).strip()
         if ";" in text:
             # "; " joins list items in CSV exports: an item holding it would split on the way back
             raise ValidationError("list item", text, "cannot contain ';'")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -375,7 +375,11 @@ def restamp(record: M, **changes: Any) -> M:
 
 
 def stamp_new(crm: CRM, records: Sequence[M], *, keep_ids: bool = False) -> list[M]:
-    """Give new records ids, timestamps and version 1 (imported ids and stamps are kept when asked)."""
+    """Give new records ids, timestamps and version 1 (imported ids and stamps are kept when asked).
+
+    A kept record that carries its id, both times and a version is kept as it is (the
+    importer stamps the rows it plans, and the validators saw them so).
+    """
     if not records:
         return []
     prefix = type(records[0]).PREFIX
@@ -383,11 +387,15 @@ def stamp_new(crm: CRM, records: Sequence[M], *, keep_ids: bool = False) -> list
     fresh = [r for r in records if not (keep_ids and r.id)]
     numbers = iter(crm.storage.next_ids(prefix, len(fresh)) if fresh else ())
     result = []
+    top = 0  # the highest kept id number: one bump_id for the batch
     for record in records:
         if record.id and not keep_ids:
             raise ValidationError("id", record.id, "is given by crmkit; leave it out (imports can keep ids)")
         if keep_ids and record.id:
-            crm.storage.bump_id(prefix, int(record.id.split("-")[1]))
+            top = max(top, int(record.id.split("-")[1]))
+            if record.created_at and record.updated_at and record.version:
+                result.append(record)
+                continue
             result.append(
                 restamp(
                     record,
@@ -398,14 +406,19 @@ def stamp_new(crm: CRM, records: Sequence[M], *, keep_ids: bool = False) -> list
             )
         else:
             result.append(restamp(record, id=f"{prefix}-{next(numbers)}", created_at=now, updated_at=now, version=1))
+    if top:
+        crm.storage.bump_id(prefix, top)
     return result
 
 
 def insert_records(
     crm: CRM, kind: str, collection: str, records: Sequence[M], event_type: str,
-    customer_of: Any = None,
+    customer_of: Any = None, validated: Collection[M] = (),
 ) -> None:
     """Store new records and one creation event each, in the caller's transaction.
+
+    ``validated`` are records that went through ``crm.validate`` as they are now
+    (the very objects); the others are validated here.
 
     A creation event names the record and holds no changes: the record's first
     values are its stored version 1, or the current record with the changes of
@@ -414,7 +427,8 @@ def insert_records(
     import wrote and held in memory.
     """
     docs = [to_doc(r) for r in records]
-    crm.validate_many(kind, records)
+    seen = {id(r) for r in validated}
+    crm.validate_many(kind, [r for r in records if id(r) not in seen] if seen else records)
     crm.storage.insert(collection, docs)
     crm.record_events([(event_type, record.id, customer_of(record) if customer_of else None, {}, None)
                        for record in records])
@@ -450,9 +464,10 @@ def _field_names(model: type) -> frozenset[str]:
 def build(model: type[M], values: Mapping[str, Any]) -> M:
     """Construct a model from keyword values; unknown keys are a ValidationError naming them."""
     known = _field_names(model)
-    for key in values:
-        if key not in known:
-            raise ValidationError("field", key, f"is not a field of {model.__name__.lower()}")
+    if not known.issuperset(values):  # one C-level pass; the loop below only names the culprit
+        for key in values:
+            if key not in known:
+                raise ValidationError("field", key, f"is not a field of {model.__name__.lower()}")
     try:
         return model(**values)
     except TypeError as err:

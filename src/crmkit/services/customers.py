@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -62,12 +62,15 @@ class CustomerService(Service[Customer]):
         return self.add_many([{"name": name, **values}], allow_duplicate=allow_duplicate)[0]
 
     def add_many(
-        self, rows: Iterable[Mapping[str, Any]], *, allow_duplicate: bool = False, keep_ids: bool = False
+        self, rows: Iterable[Mapping[str, Any]], *, allow_duplicate: bool = False, keep_ids: bool = False,
+        validated: Collection[Customer] = (),
     ) -> list[Customer]:
         """Create many customers in one transaction (one write for the whole batch).
 
         ``keep_ids`` keeps ``id``, timestamps and version given in the rows (restoring an export).
-        Rows may be mappings of input values or Customers already made by :meth:`build`.
+        Rows may be mappings of input values or Customers already made by :meth:`build`;
+        ``validated`` names those among them that passed ``crm.validate`` as they are
+        (stamped already), which are then not validated again.
         """
         records = [row if isinstance(row, Customer) else self.build(row) for row in rows]
         with self.crm.transaction():
@@ -76,7 +79,7 @@ class CustomerService(Service[Customer]):
             records = stamp_new(self.crm, records, keep_ids=keep_ids)
             records = [self._with_contact_ids(r) for r in records]
             insert_records(self.crm, "customer", self.collection, records, "customer.created",
-                           customer_of=lambda r: r.id)
+                           customer_of=lambda r: r.id, validated=validated)
         return records
 
     def build(self, row: Mapping[str, Any], *, base: Customer | None = None) -> Customer:
@@ -94,9 +97,10 @@ class CustomerService(Service[Customer]):
             values["emails"] = [normalize_email(e) for e in _as_list(values["emails"])]
         if "phones" in values:
             values["phones"] = [normalize_phone(p, region) for p in _as_list(values["phones"])]
-        if isinstance(values.get("address"), Mapping):
-            values["address"] = build(Address, values["address"])
-        if isinstance(values.get("consent"), Mapping):
+        address, consent = values.get("address"), values.get("consent")
+        if address is not None and not isinstance(address, Address) and isinstance(address, Mapping):
+            values["address"] = build(Address, address)
+        if consent is not None and not isinstance(consent, Consent) and isinstance(consent, Mapping):
             values["consent"] = build(Consent, {k: parse_bool(f"consent.{k}", v, empty=False) for k, v in values["consent"].items()})
         if "contacts" in values:
             values["contacts"] = [self._build_contact(c) for c in values["contacts"]]
@@ -307,9 +311,9 @@ def _known(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 #: Input shapes that the structured customer fields accept (anything else is a ValidationError, not a crash).
-_SHAPES: dict[str, tuple[type, ...]] = {
-    "name": (str,), "stage": (str,), "address": (Mapping, Address, type(None)),
-    "consent": (Mapping, Consent, type(None)), "contacts": (list, tuple), "external_ids": (Mapping,),
+_SHAPES: dict[str, tuple[type, ...]] = {  # concrete types first: a Mapping check is an ABC check
+    "name": (str,), "stage": (str,), "address": (Address, type(None), Mapping),
+    "consent": (Consent, type(None), Mapping), "contacts": (list, tuple), "external_ids": (Mapping,),
     "fields": (Mapping,), "stage_history": (list, tuple),
 }
 

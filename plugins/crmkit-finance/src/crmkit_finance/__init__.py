@@ -32,10 +32,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'crmkit_finance' has no attribute {name!r}")
 
 
-def _is_finance(crm: Any) -> bool:
-    from .profile import NAME  # already imported: crmkit_profiles built the profile
+_NAME: list[str] = []  # the profile's name, once asked (validation asks for every record written)
 
-    return bool(crm.profile.name == NAME)
+
+def _is_finance(crm: Any) -> bool:
+    if not _NAME:
+        from .profile import NAME  # already imported: crmkit_profiles built the profile
+
+        _NAME.append(NAME)
+    return bool(crm.profile.name == _NAME[0])
 
 
 @hookimpl

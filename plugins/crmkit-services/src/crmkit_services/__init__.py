@@ -34,11 +34,16 @@ def crmkit_profiles() -> list[Any]:
     return [build_profile(load_settings(), demo=build_demo, demo_tour=DEMO_TOUR)]
 
 
+_NAME: list[str] = []  # the profile's name, once asked (validation asks for every record written)
+
+
 def _is_services(crm: Any) -> bool:
     # Asked before the rules are imported, so that stores of other profiles do not pay for them.
-    from .profile import NAME  # already imported: crmkit_profiles built the profile
+    if not _NAME:
+        from .profile import NAME  # already imported: crmkit_profiles built the profile
 
-    return getattr(crm.profile, "name", None) == NAME
+        _NAME.append(NAME)
+    return getattr(crm.profile, "name", None) == _NAME[0]
 
 
 @crmkit.hookimpl
