@@ -52,6 +52,25 @@ def test_changed_source_under_the_same_name_is_compiled_again(tmp_path):
     assert namespace["f"](20) == 61
 
 
+def test_sources_compiled_under_the_empty_filename_are_each_kept(tmp_path):
+    # cattrs compiles its mapping helpers as "": one must not evict the other,
+    # or every command would compile them and rewrite the file again.
+    path = tmp_path / "cache.marshal"
+    other = SOURCE.replace("* 2", "* 3")
+    cache = CodeCache(path)
+    cache.compile(SOURCE, "", "exec")
+    cache.compile(other, "", "exec")
+    cache.save()
+    reopened = CodeCache(path)
+    results = []
+    for source in (SOURCE, other):
+        namespace: dict = {}
+        exec(reopened.compile(source, "", "exec"), namespace)
+        results.append(namespace["f"](20))
+    assert results == [41, 61]
+    assert reopened.added == 0
+
+
 def test_flags_are_part_of_the_key(tmp_path):
     cache = CodeCache(tmp_path / "cache.marshal")
     plain = cache.compile(SOURCE, "<generated f>", "exec")

@@ -100,7 +100,9 @@ class CodeCache:
             text = source.replace(str(number), _SEED).encode("utf-8", "surrogatepass")
         else:
             text, number = source.encode("utf-8", "surrogatepass"), None
-        entry = self._entries.get((filename, mode, flags))
+        # cattrs compiles some helpers under the empty filename: their source names them.
+        key = (filename or f"\x00{source}", mode, flags)
+        entry = self._entries.get(key)
         if entry is not None and entry[0] == text:
             try:
                 code = marshal.loads(entry[1])
@@ -109,7 +111,7 @@ class CodeCache:
             if isinstance(code, CodeType):
                 return code if entry[2] == number else _swap_constant(code, entry[2], number)
         code = _builtin_compile(source, filename, mode, flags, True)
-        self._entries[filename, mode, flags] = (text, marshal.dumps(code), number)
+        self._entries[key] = (text, marshal.dumps(code), number)
         self.added += 1
         return code
 
