@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from .errors import ValidationError
+from .models.base import as_tuple
 
 
 def _pairs(value: Any) -> tuple[tuple[str, Any], ...]:
@@ -31,7 +32,7 @@ class Section:
     title: str
     fields: tuple[tuple[str, Any], ...] = attrs.field(default=(), converter=_pairs)
     rows: tuple[dict[str, Any], ...] = attrs.field(default=(), converter=_rows)
-    columns: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    columns: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
     lines: tuple[str, ...] = attrs.field(default=(), converter=lambda v: tuple(str(x) for x in v))
 
     def __attrs_post_init__(self) -> None:

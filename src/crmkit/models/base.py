@@ -68,6 +68,16 @@ def optional_enum_converter(cls: type[StrEnum], field: str) -> Callable[[Any], S
     return lambda value: None if value in (None, "") else cls.parse(field, value)
 
 
+def as_tuple(value: Any) -> tuple[Any, ...]:
+    """``tuple(value)``, as a converter.
+
+    attrs reads a converter's signature; for the built-in ``tuple`` that means
+    parsing its text signature with :mod:`tokenize`, whose regex alone costs a
+    command about 15 M instructions.
+    """
+    return value if type(value) is tuple else tuple(value)
+
+
 def text_tuple(value: Any) -> tuple[str, ...]:
     """Accept one string or an iterable of strings; strip and drop empties, keep order, no repeats."""
     if value is None:

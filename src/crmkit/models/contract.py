@@ -9,6 +9,7 @@ import attrs
 
 from ..errors import ValidationError
 from .base import (
+    as_tuple,
     Record,
     StrEnum,
     enum_converter,
@@ -78,7 +79,7 @@ class Contract(Record):
     activated_on: date | None = attrs.field(default=None, validator=is_date("activated_on"))
     terminated_on: date | None = attrs.field(default=None, validator=is_date("terminated_on"))
     termination_reason: str | None = attrs.field(default=None, converter=optional_text)
-    instalments: tuple[Instalment, ...] = attrs.field(default=(), converter=tuple)
+    instalments: tuple[Instalment, ...] = attrs.field(default=(), converter=as_tuple)
     notes: str | None = attrs.field(default=None, converter=optional_text)
 
     def __attrs_post_init__(self) -> None:

@@ -9,6 +9,7 @@ import attrs
 
 from ..errors import ValidationError
 from .base import (
+    as_tuple,
     SENSITIVE,
     Record,
     StrEnum,
@@ -123,12 +124,12 @@ class Customer(Record):
     tags: tuple[str, ...] = attrs.field(default=(), converter=text_tuple)
     tier: str | None = attrs.field(default=None, converter=optional_text)
     stage: str = attrs.field(default="", converter=lambda v: str(v or "").strip())
-    stage_history: tuple[StageChange, ...] = attrs.field(default=(), converter=tuple)
+    stage_history: tuple[StageChange, ...] = attrs.field(default=(), converter=as_tuple)
     fields: dict[str, Any] = attrs.field(factory=dict)
     consent: Consent = attrs.field(default=NO_CONSENT)
     notes: str | None = attrs.field(default=None, converter=optional_text)
     external_ids: dict[str, str] = attrs.field(factory=dict)
-    contacts: tuple[Contact, ...] = attrs.field(default=(), converter=tuple)
+    contacts: tuple[Contact, ...] = attrs.field(default=(), converter=as_tuple)
 
     @property
     def email(self) -> str | None:

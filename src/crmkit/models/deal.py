@@ -8,6 +8,7 @@ import attrs
 
 from ..errors import ValidationError
 from .base import (
+    as_tuple,
     Record,
     StrEnum,
     aware,
@@ -90,7 +91,7 @@ class Deal(Record):
     next_step_on: date | None = attrs.field(default=None, validator=is_date("next_step_on"))
     opened_at: datetime = attrs.field(validator=aware("opened_at"))
     closed_at: datetime | None = attrs.field(default=None, validator=aware("closed_at"))
-    stage_history: tuple[DealStageChange, ...] = attrs.field(default=(), converter=tuple)
+    stage_history: tuple[DealStageChange, ...] = attrs.field(default=(), converter=as_tuple)
 
     def __attrs_post_init__(self) -> None:
         # The states the verbs can reach; an import or a script must not store others.

@@ -15,7 +15,7 @@ from decimal import Decimal
 import attrs
 
 from ..errors import ValidationError
-from .base import Record, StrEnum, aware, enum_converter, optional_enum_converter, optional_text, record_id, required_text
+from .base import Record, StrEnum, as_tuple, aware, enum_converter, optional_enum_converter, optional_text, record_id, required_text
 from .money import NO_MINOR_UNIT, currency_converter, parse_amount
 
 
@@ -98,7 +98,7 @@ class Order(Record):
     customer_id: str = attrs.field(validator=record_id("C"))
     number: str | None = attrs.field(default=None, converter=optional_text)
     ordered_at: datetime = attrs.field(validator=aware("ordered_at"))
-    items: tuple[OrderItem, ...] = attrs.field(default=(), converter=tuple)
+    items: tuple[OrderItem, ...] = attrs.field(default=(), converter=as_tuple)
     total: float = attrs.field(converter=lambda v: parse_amount("total", v))
     currency: str = attrs.field(converter=currency_converter())
     channel: OrderChannel | None = attrs.field(default=None,

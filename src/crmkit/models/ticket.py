@@ -8,6 +8,7 @@ import attrs
 
 from ..errors import ValidationError
 from .base import (
+    as_tuple,
     Record,
     StrEnum,
     aware,
@@ -124,7 +125,7 @@ class Ticket(Record):
     response_due_at: datetime | None = attrs.field(default=None, validator=aware("response_due_at"))
     resolution_due_at: datetime | None = attrs.field(default=None, validator=aware("resolution_due_at"))
     sla_paused_since: datetime | None = attrs.field(default=None, validator=aware("sla_paused_since"))
-    steps: tuple[Step, ...] = attrs.field(default=(), converter=tuple)
+    steps: tuple[Step, ...] = attrs.field(default=(), converter=as_tuple)
     resolution: Resolution | None = None
     satisfaction: Satisfaction | None = None
     reopen_count: int = attrs.field(default=0, validator=attrs.validators.and_(
