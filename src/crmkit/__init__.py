@@ -25,6 +25,7 @@ _EXPORTS = {
         "crmkit.errors",
     ),
     "hookimpl": "crmkit.hookspecs",
+    "LazySpec": "crmkit.registry",
     **dict.fromkeys(
         ("Address", "Channel", "Consent", "Contact", "Customer", "CustomerKind", "Direction", "Event",
          "Interaction", "Priority", "Resolution", "Satisfaction", "StageChange", "Step", "Ticket", "TicketStatus"),
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
         ValidationError,
     )
     from .hookspecs import hookimpl
+    from .registry import LazySpec
     from .io.base import ImportPreset
     from .models import (
         Address, Channel, Consent, Contact, Customer, CustomerKind, Direction, Event, Interaction, Priority,

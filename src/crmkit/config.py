@@ -6,12 +6,14 @@ This is the only module that reads configuration from the environment and disk.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .errors import StorageError, ValidationError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CONFIG_NAME = "crmkit.toml"
 
@@ -28,12 +30,18 @@ class StoreLocation:
 
 def find_config(start: Path | None = None) -> Path | None:
     """The nearest ``crmkit.toml`` in ``start`` (default: the working directory) or a parent."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
-    return None
+    # os.path, not pathlib, for the walk: most commands find nothing and need no Path.
+    folder = os.path.realpath(os.fspath(start) if start is not None else os.getcwd())
+    while True:
+        candidate = os.path.join(folder, CONFIG_NAME)
+        if os.path.isfile(candidate):
+            from pathlib import Path
+
+            return Path(candidate)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -76,6 +84,8 @@ def plugin_settings(table: str, *, cwd: Path | None = None) -> tuple[dict[str, A
 
 def default_store_path() -> Path:
     """The per-user store used when nothing else says where the store is."""
+    from pathlib import Path
+
     import platformdirs
 
     return Path(platformdirs.user_data_dir("crmkit", appauthor=False)) / "crm.json"

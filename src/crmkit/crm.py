@@ -10,12 +10,10 @@
 from __future__ import annotations
 
 import functools
-import getpass
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pluggy
@@ -32,6 +30,8 @@ from .storage.query import Compare
 from .storage.url import parse_store_url
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .services.campaigns import CampaignMemberService, CampaignService
     from .services.contracts import ContractService
     from .services.customers import CustomerService
@@ -82,13 +82,29 @@ class CRM:
         self.storage = storage
         self.profile = profile
         self.pm = pm
-        self.actor = actor or os.environ.get("CRMKIT_USER") or _os_user()
-        if not isinstance(self.actor, str) or not self.actor.strip():  # every event names it
-            raise ValidationError("actor", self.actor, "is required and cannot be empty (set CRMKIT_USER)")
+        given = actor or os.environ.get("CRMKIT_USER") or None
+        if given is not None:
+            self.actor = given  # checked now: a bad name is refused before any write
         self.region = region
         self._clock = clock or utcnow
         self._depth = 0
         self._pending: list[tuple[Any, ...]] = []  # this transaction's events (see CommittedEvents)
+
+    @property
+    def actor(self) -> str:
+        """Who makes the changes, as the event log names them: ``actor``, ``CRMKIT_USER`` or the OS user."""
+        try:
+            return self._actor
+        except AttributeError:
+            # Asked of the OS only when needed: a read-only command never pays for the passwd lookup.
+            self.actor = _os_user()
+            return self._actor
+
+    @actor.setter
+    def actor(self, value: str) -> None:
+        if not isinstance(value, str) or not value.strip():  # every event names it
+            raise ValidationError("actor", value, "is required and cannot be empty (set CRMKIT_USER)")
+        self._actor = value
 
     # Every service is made on first use: a command imports only the services it calls.
 
@@ -347,6 +363,8 @@ def _accept(_record: Any) -> None:
 
 
 def _os_user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry in some containers
@@ -398,7 +416,7 @@ def _absolute_url(url: str, base_dir: Path | None) -> str:
         return f"tinydb://{location}" if location.startswith("/") else f"tinydb:///{location}"
     if scheme == "sqlite" and location and not location.startswith(("/", ":memory:", "file:")):
         # a relative sqlite path in crmkit.toml means beside that file, as for tinydb
-        return f"sqlite://{(base_dir or Path.cwd()) / location}"
+        return f"sqlite://{os.path.join(os.fspath(base_dir) if base_dir is not None else os.getcwd(), location)}"
     return url
 
 

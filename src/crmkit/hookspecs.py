@@ -9,7 +9,10 @@ Data hooks (``crmkit_storage_backends``, ``crmkit_profiles``,
 ``crmkit_importers``, ``crmkit_exporters``, ``crmkit_import_presets``) take no
 arguments and return a list of spec objects; crmkit calls each
 implementation once, collects every list, and refuses two plugins that claim
-the same name, naming both. Action hooks (``crmkit_validate_record``,
+the same name, naming both. A list may hold a :class:`crmkit.LazySpec` in
+place of a spec: its name now, and a function (or ``"module:function"``) that
+builds the spec when a command first needs it, so that commands on other
+stores never import it. Action hooks (``crmkit_validate_record``,
 ``crmkit_on_event``, ``crmkit_on_commit``, ``crmkit_register_commands``) return nothing.
 ``crmkit_customer_sections`` returns blocks that are shown in order.
 """

@@ -47,6 +47,17 @@ BUILTIN_HOOKS: dict[str, dict[str, dict[str, Any]]] = {
     "crmkit.io.presets": {"crmkit_import_presets": {}},
 }
 
+#: The names each built-in's data hooks contribute. Its stand-in answers those
+#: hooks with :class:`~crmkit.registry.LazySpec` entries, so that opening a
+#: SQLite store does not import the TinyDB backend, say;
+#: the module is imported when one of its specs is first used.
+BUILTIN_SPECS: dict[str, dict[str, tuple[str, ...]]] = {
+    "crmkit.storage.memory": {"crmkit_storage_backends": ("memory",)},
+    "crmkit.storage.tinydb": {"crmkit_storage_backends": ("tinydb",)},
+    "crmkit.storage.sqlite": {"crmkit_storage_backends": ("sqlite",)},
+    "crmkit.profiles.generic": {"crmkit_profiles": ("generic",)},
+}
+
 ENTRY_POINT_GROUP = "crmkit"
 
 if TYPE_CHECKING:
@@ -78,6 +89,10 @@ def builtin_plugin(module_name: str) -> ModuleType:
     stand_in = ModuleType(module_name, f"Stand-in for {module_name}: imported on the first hook call.")
     for hook_name, options in BUILTIN_HOOKS[module_name].items():
         spec = getattr(hookspecs, hook_name)
+        keys = BUILTIN_SPECS.get(module_name, {}).get(hook_name)
+        if keys is not None:
+            setattr(stand_in, hook_name, hookspecs.hookimpl(**options)(_lazy_data_hook(module_name, hook_name, keys)))
+            continue
 
         def call(*args: Any, _hook: str = hook_name, _names: tuple[str, ...] = _parameters(spec)) -> Any:
             real = getattr(importlib.import_module(module_name), _hook)
@@ -88,6 +103,29 @@ def builtin_plugin(module_name: str) -> ModuleType:
         call.__wrapped__ = spec  # type: ignore[attr-defined]
         setattr(stand_in, hook_name, hookspecs.hookimpl(**options)(call))
     return stand_in
+
+
+def _lazy_data_hook(module_name: str, hook_name: str, keys: tuple[str, ...]) -> Callable[[], list[Any]]:
+    """A data hook naming built-in ``module_name``'s specs, each built by the module's own hook when used."""
+    from .registry import LazySpec
+
+    def call() -> list[Any]:
+        return [LazySpec(key, functools.partial(_builtin_spec, module_name, hook_name, key)) for key in keys]
+
+    call.__name__ = call.__qualname__ = hook_name
+    call.__wrapped__ = getattr(hookspecs, hook_name)  # type: ignore[attr-defined]
+    return call
+
+
+def _builtin_spec(module_name: str, hook_name: str, key: str) -> Any:
+    """The spec called ``key`` among those built-in ``module_name``'s ``hook_name`` returns."""
+    from .registry import _KINDS
+
+    name_of = next(name_of for hook, name_of in _KINDS.values() if hook == hook_name)
+    for spec in getattr(importlib.import_module(module_name), hook_name)():
+        if name_of(spec) == key:
+            return spec
+    raise PluginError(f"{module_name} no longer contributes {key!r} to {hook_name}")
 
 
 def _names_from_env(variable: str) -> set[str] | None:

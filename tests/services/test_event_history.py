@@ -118,3 +118,20 @@ def test_a_blank_actor_is_refused_before_anything_is_written(tmp_path, monkeypat
                      actor="eve") as crm:  # the store was left closed and usable
         crm.customers.add("Ann")
         assert crm.events.find()[0].actor == "eve"
+
+
+def test_without_a_given_actor_events_name_the_os_user_asked_only_when_needed(tmp_path, monkeypatch):
+    import crmkit
+    from crmkit import crm as crm_module
+    from crmkit.plugins import make_plugin_manager
+
+    asked = []
+    monkeypatch.delenv("CRMKIT_USER", raising=False)
+    monkeypatch.setattr(crm_module, "_os_user", lambda: asked.append(1) or "os-user")
+    with crmkit.open(f"sqlite:///{tmp_path / 'crm.db'}", pm=make_plugin_manager(entrypoints=False)) as crm:
+        assert crm.customers.find() == []
+        assert asked == []  # a read never asks the OS who is running it
+        crm.customers.add("Ann")
+        crm.customers.add("Bo")
+        assert [event.actor for event in crm.events.find()] == ["os-user", "os-user"]
+        assert asked == [1]  # asked once, then remembered

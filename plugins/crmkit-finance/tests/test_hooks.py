@@ -18,9 +18,10 @@ def test_importing_the_plugin_builds_no_profile():
 
     # Every command imports the plugin (`crmkit --help` too); the profile is built when a store needs it.
     code = ("import sys, crmkit_finance; print('crmkit_finance.profile' in sys.modules); "
-            "print(crmkit_finance.FINANCE is crmkit_finance.crmkit_profiles()[0])")
+            "lazy = crmkit_finance.crmkit_profiles()[0]; print(lazy.key, 'crmkit_finance.profile' in sys.modules); "
+            "print(crmkit_finance.FINANCE is lazy.build())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "True"]
+    assert out.split() == ["False", "finance", "False", "True"]
 
 
 def test_the_profile_is_contributed(crm):

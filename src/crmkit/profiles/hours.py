@@ -12,9 +12,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
@@ -52,9 +51,22 @@ def _check_week(instance: Any, attribute: Any, week: Mapping[str, Any]) -> None:
         raise ValidationError("business_hours.week", dict(week), "must have working hours on at least one day")
 
 
+def _zone(name: str) -> tzinfo:
+    if name == "UTC":  # the default: no rules to read, and zoneinfo stays unimported
+        return timezone.utc
+    # zoneinfo is imported on first use: most commands never compute business hours elsewhere.
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
 def _check_zone(instance: Any, attribute: Any, name: str) -> None:
+    if name == "UTC":
+        return
+    from zoneinfo import ZoneInfoNotFoundError
+
     try:
-        ZoneInfo(name)
+        _zone(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         raise ValidationError("business_hours.timezone", name, "is not a known time zone (like Europe/Oslo)") \
             from None
@@ -85,7 +97,7 @@ class BusinessHours:
         """The working periods of one local date, as UTC datetimes."""
         if day in self.holidays:
             return
-        zone = ZoneInfo(self.timezone)
+        zone = _zone(self.timezone)
         for opens, closes in self.week.get(DAYS[day.weekday()], ()):
             start = datetime.combine(day, _parse_clock("opens", opens), zone)
             close_time = _parse_clock("closes", closes)
@@ -94,7 +106,7 @@ class BusinessHours:
             yield start.astimezone(timezone.utc), end.astimezone(timezone.utc)
 
     def _local_day(self, moment: datetime) -> date:
-        return moment.astimezone(ZoneInfo(self.timezone)).date()
+        return moment.astimezone(_zone(self.timezone)).date()
 
     def add(self, start: datetime, hours: float) -> datetime:
         """The moment ``hours`` working hours after ``start`` (which may fall outside working hours).

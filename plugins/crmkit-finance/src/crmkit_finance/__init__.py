@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from crmkit import hookimpl
+from crmkit import LazySpec, hookimpl
 
 if TYPE_CHECKING:
     from .profile import FINANCE
@@ -32,22 +32,23 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'crmkit_finance' has no attribute {name!r}")
 
 
-_NAME: list[str] = []  # the profile's name, once asked (validation asks for every record written)
+PROFILE_NAME = "finance"
 
 
 def _is_finance(crm: Any) -> bool:
-    if not _NAME:
-        from .profile import NAME  # already imported: crmkit_profiles built the profile
-
-        _NAME.append(NAME)
-    return bool(crm.profile.name == _NAME[0])
+    return bool(crm.profile.name == PROFILE_NAME)
 
 
 @hookimpl
 def crmkit_profiles() -> list[Any]:
+    # Named now, built when a store uses it: other stores' commands skip the import.
+    return [LazySpec(PROFILE_NAME, _finance_profile)]
+
+
+def _finance_profile() -> Any:
     from .profile import FINANCE
 
-    return [FINANCE]
+    return FINANCE
 
 
 @hookimpl

@@ -7,9 +7,9 @@ from typing import Any
 
 from crmkit import BusinessHours, DealStageSpec, FieldSpec, Profile, SlaTarget, StageSpec, ValidationError
 
-from . import rules
+from . import PROFILE_NAME, rules
 
-NAME = "finance"
+NAME = PROFILE_NAME
 #: The lifecycle stage that needs an approved KYC.
 ACTIVE = "active"
 CLOSED = "closed"

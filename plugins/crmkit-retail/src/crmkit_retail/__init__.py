@@ -12,7 +12,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from crmkit import ValidationError, hookimpl
+from crmkit import LazySpec, ValidationError, hookimpl
 
 __version__ = "0.1.0"
 
@@ -27,9 +27,8 @@ _PENDING: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictio
 
 @hookimpl
 def crmkit_profiles() -> list[Any]:
-    from .profile import make_profile
-
-    return [make_profile()]
+    # Named now, built when a store uses it: other stores' commands skip the import.
+    return [LazySpec(PROFILE_NAME, "crmkit_retail.profile:make_profile")]
 
 
 @hookimpl

@@ -25,25 +25,26 @@ __all__ = ["__version__", "crmkit_customer_sections", "crmkit_on_commit", "crmki
            "crmkit_register_commands", "crmkit_validate_record"]
 
 
+PROFILE_NAME = "services"
+
+
 @crmkit.hookimpl
 def crmkit_profiles() -> list[Any]:
+    """The services profile, built when a store uses it (other stores' commands skip the import)."""
+    return [crmkit.LazySpec(PROFILE_NAME, _services_profile)]
+
+
+def _services_profile() -> Any:
     """The services profile, with the calendar and steps of the nearest crmkit.toml and the environment."""
     from .calendar import load_settings
     from .profile import DEMO_TOUR, build_demo, build_profile
 
-    return [build_profile(load_settings(), demo=build_demo, demo_tour=DEMO_TOUR)]
-
-
-_NAME: list[str] = []  # the profile's name, once asked (validation asks for every record written)
+    return build_profile(load_settings(), demo=build_demo, demo_tour=DEMO_TOUR)
 
 
 def _is_services(crm: Any) -> bool:
     # Asked before the rules are imported, so that stores of other profiles do not pay for them.
-    if not _NAME:
-        from .profile import NAME  # already imported: crmkit_profiles built the profile
-
-        _NAME.append(NAME)
-    return getattr(crm.profile, "name", None) == _NAME[0]
+    return getattr(crm.profile, "name", None) == PROFILE_NAME
 
 
 @crmkit.hookimpl

@@ -15,9 +15,10 @@ import attrs
 
 from crmkit import DealStageSpec, FieldSpec, Profile, SlaTarget, StageSpec, ValidationError
 
+from . import PROFILE_NAME
 from .calendar import ServicesSettings
 
-NAME = "services"
+NAME = PROFILE_NAME
 LEVELS = ("gold", "silver", "bronze")
 LEVEL_FIELD = "service_level"
 

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from crmkit import ValidationError
 
 from .calendar import DAYS, describe_week
 from .desk import require_services, step_kinds
@@ -53,11 +52,9 @@ class CalendarReport:
 
 def services_profile(pm: Any) -> Any:
     """The services profile as this plugin manager's plugins contribute it."""
-    for profiles in pm.hook.crmkit_profiles():
-        for profile in profiles or ():
-            if profile.name == NAME:
-                return profile
-    raise ValidationError("profile", NAME, "is not installed")
+    from crmkit.registry import registry
+
+    return registry(pm, "profile").get(NAME, "profile")
 
 
 def calendar_days(pm: Any, start: date, days: int = 14) -> CalendarReport:
