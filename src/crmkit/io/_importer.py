@@ -119,8 +119,15 @@ def import_groups(crm: Any, groups: Mapping[str, Iterable[tuple[int, dict[str, A
 
 
 def _check_columns(record_type: str, rows: list[tuple[int, dict[str, Any]]], header: Sequence[str] = ()) -> None:
+    model = MODELS[record_type]
+    seen = set(header)
+    for _line, row in rows:  # the rows of a file share their columns: a set first, in C
+        seen.update(row)
+    seen.discard(ROW_ERROR)
+    if not unknown_columns(seen, model):
+        return
     names = dict.fromkeys([*header, *(key for _line, row in rows for key in row if key != ROW_ERROR)])
-    unknown = unknown_columns(names, MODELS[record_type])
+    unknown = unknown_columns(names, model)
     if unknown:
         raise ValidationError("columns", unknown, f"unknown columns: {', '.join(unknown)} (not {record_type} "
                                                   "columns); rename them, or import with a mapping or a preset")
@@ -142,6 +149,7 @@ class _TypeImport:
         self.entity = ENTITIES[record_type]
         self.kind = self.entity.kind
         self.model = MODELS[record_type]
+        self.links = link_columns(record_type)
         self.service = self.entity.service(crm)
         #: Fields a row must give (no default, and not filled in by the service).
         self.required = [f.name for f in attrs.fields(self.model)
@@ -341,7 +349,8 @@ class _TypeImport:
                 raise ValidationError("name", None, "is required")
             values["name"] = name
         if self.type == "customers":
-            values["external_ids"] = {k: v for k, v in (values.get("external_ids") or {}).items() if v is not None}
+            given = values.get("external_ids")
+            values["external_ids"] = {k: v for k, v in given.items() if v is not None} if given else {}
         elif self.entity.owner is not None:
             owner = self.entity.owner
             values[owner] = self._customer_ref(values, required=attrs.fields_dict(self.model)[owner].default
@@ -416,7 +425,7 @@ class _TypeImport:
     def _resolve_links(self, values: dict[str, Any]) -> None:
         """Fill a reference from its readable-key column (``order_number`` for ``order_id``) when the id is
         missing or names no record here; customer references are :meth:`_customer_ref`'s."""
-        for field, (column, target, key) in link_columns(self.type).items():
+        for field, (column, target, key) in self.links.items():
             if target == "customers" or column not in values:
                 continue
             readable = str(values.pop(column) or "").strip()

@@ -113,7 +113,7 @@ def read_csv(fp: IO[str]) -> Generator[tuple[int, dict[str, Any]], None, list[st
             start, last_line = last_line + 1, reader.line_num
             if not cells or (len(cells) == 1 and not cells[0]):
                 continue  # blank line
-            if any("\x00" in cell for cell in cells):
+            if "\x00" in "".join(cells):
                 # Python's csv reads NUL since 3.11; text never holds one, binary files do.
                 raise ValidationError("file", name, f"is not a CSV file: it contains binary data (line {start})")
             yield start, _row(header, width, cells)

@@ -34,15 +34,33 @@ def plain_email(text: str) -> str | None:
     gives None and goes through ``email_validator``.
     """
     local, at, domain = text.partition("@")
-    if (not at or len(text) > 254 or len(domain) > 253 or "--" in domain
-            or _PLAIN_LOCAL.fullmatch(local) is None or _PLAIN_DOMAIN.fullmatch(domain) is None
-            or local.lower() in CASE_INSENSITIVE_MAILBOXES):
+    if not at or len(text) > 254:
         return None
-    domain = domain.lower()
-    for special in SPECIAL_USE_DOMAINS:
-        if domain == special or domain.endswith("." + special):
-            return None
-    return f"{local}@{domain}"
+    plain = _DOMAINS.get(domain, _UNSEEN)
+    if plain is _UNSEEN:
+        plain = _plain_domain(domain)
+    if plain is None or _PLAIN_LOCAL.fullmatch(local) is None or local.lower() in CASE_INSENSITIVE_MAILBOXES:
+        return None
+    return f"{local}@{plain}"
+
+
+_UNSEEN: Any = object()
+#: _plain_domain's answers: the addresses of a file share a few domains, and checking one took
+#: half of plain_email.
+_DOMAINS: dict[str, str | None] = {}
+
+
+def _plain_domain(domain: str) -> str | None:
+    """``domain`` lowercased when it is plain (see :func:`plain_email`), else None; remembered."""
+    plain = None
+    if len(domain) <= 253 and "--" not in domain and _PLAIN_DOMAIN.fullmatch(domain) is not None:
+        plain = domain.lower()
+        if any(plain == special or plain.endswith("." + special) for special in SPECIAL_USE_DOMAINS):
+            plain = None
+    if len(_DOMAINS) >= 1024:
+        _DOMAINS.clear()
+    _DOMAINS[domain] = plain
+    return plain
 
 
 def normalize_email(value: Any, field: str = "email") -> str:
