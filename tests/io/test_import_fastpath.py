@@ -208,3 +208,14 @@ def test_bulk_insert_keeps_its_checks_and_flags(tmp_path: Path) -> None:
             ("N-1", 1, 1), ("N-2", 2, 0), ("N-3", 1, 1)]
     finally:
         conn.close()
+
+
+def test_csv_rows_with_and_without_apostrophes_read_alike() -> None:
+    import io
+
+    from crmkit.io.csv_format import read_csv
+
+    text = "a,b\nO'Brien,'=x\nplain,'=y\n'@z,it's\nx,y\n"
+    rows = [row for _line, row in read_csv(io.StringIO(text))]
+    assert rows == [{"a": "O'Brien", "b": "=x"}, {"a": "plain", "b": "=y"}, {"a": "@z", "b": "it's"},
+                    {"a": "x", "b": "y"}]
