@@ -208,3 +208,33 @@ def test_bulk_insert_keeps_its_checks_and_flags(tmp_path: Path) -> None:
             ("N-1", 1, 1), ("N-2", 2, 0), ("N-3", 1, 1)]
     finally:
         conn.close()
+
+
+def test_csv_rows_with_and_without_apostrophes_read_alike() -> None:
+    import io
+
+    from crmkit.io.csv_format import read_csv
+
+    text = "a,b\nO'Brien,'=x\nplain,'=y\n'@z,it's\nx,y\n"
+    rows = [row for _line, row in read_csv(io.StringIO(text))]
+    assert rows == [{"a": "O'Brien", "b": "=x"}, {"a": "plain", "b": "=y"}, {"a": "@z", "b": "it's"},
+                    {"a": "x", "b": "y"}]
+
+
+@pytest.mark.parametrize("count", [1, 127, 128, 129, 300])
+def test_bulk_insert_writes_every_row_and_key_in_order(tmp_path: Path, count: int) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    try:
+        docs = [{"id": f"C-{n}", "version": 1, "emails": [f"p{n}@example.com", f"Q{n}@example.com"]}
+                for n in range(1, count + 1)]
+        store.insert("customers", docs)
+        assert store.scan("customers") == docs
+        assert store.scan("customers", where=None, limit=None)[-1]["id"] == f"C-{count}"
+    finally:
+        store.close()
+    conn = sqlite3.connect(tmp_path / "s.db")
+    try:
+        keys = conn.execute("SELECT path, value, seq FROM k_customers ORDER BY seq, value").fetchall()
+    finally:
+        conn.close()
+    assert keys == [("emails", f"{letter}{n}@example.com", n) for n in range(1, count + 1) for letter in "pq"]

@@ -307,6 +307,8 @@ class _TypeImport:
         customers = self._load_customers()
         if record_id is not None:
             return customers.get(record_id)
+        if self.options.match_on is None:  # no keys to match on (_match_keys)
+            return None
         found: set[str] = set()
         for key_type, key in self._match_keys(values):
             if key_type == "email":

@@ -113,10 +113,11 @@ def read_csv(fp: IO[str]) -> Generator[tuple[int, dict[str, Any]], None, list[st
             start, last_line = last_line + 1, reader.line_num
             if not cells or (len(cells) == 1 and not cells[0]):
                 continue  # blank line
-            if "\x00" in "".join(cells):
+            text = "".join(cells)
+            if "\x00" in text:
                 # Python's csv reads NUL since 3.11; text never holds one, binary files do.
                 raise ValidationError("file", name, f"is not a CSV file: it contains binary data (line {start})")
-            yield start, _row(header, width, cells)
+            yield start, _row(header, width, cells, marked="'" in text)
     except UnicodeDecodeError:
         raise ValidationError("file", name, "is not UTF-8 text (save it as CSV UTF-8)") from None
     except csv.Error as err:
@@ -144,9 +145,12 @@ def _header(name: str, cells: list[str]) -> list[str]:
     return header
 
 
-def _row(header: list[str], width: int, cells: list[str]) -> dict[str, Any]:
-    # Only a cell starting with an apostrophe can be neutralised: the others skip the call.
-    row = {column: unneutralise_cell(cell) if cell[:1] == "'" else cell for column, cell in zip(header, cells)}
+def _row(header: list[str], width: int, cells: list[str], marked: bool = True) -> dict[str, Any]:
+    # Only a cell starting with an apostrophe can be neutralised: rows without one are copied as they are.
+    if marked:
+        row = {column: unneutralise_cell(cell) if cell[:1] == "'" else cell for column, cell in zip(header, cells)}
+    else:
+        row = dict(zip(header, cells))
     if len(cells) > width and any(cell.strip() for cell in cells[width:]):
         row[ROW_ERROR] = f"has {len(cells)} cells but the header has {width} columns"
     elif len(cells) < width:

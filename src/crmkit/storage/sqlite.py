@@ -186,15 +186,16 @@ def _insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[tuple[Any, 
     if not rows:
         return
     width = len(rows[0])
+    one = "(" + ", ".join("?" * width) + ")"
     whole = len(rows) - len(rows) % _ROWS_PER_STATEMENT
     if whole:
-        one = "(" + ", ".join("?" * width) + ")"
         flat = [item for row in rows[:whole] for item in row]
         step = width * _ROWS_PER_STATEMENT
         conn.executemany(f"{head} VALUES {', '.join([one] * _ROWS_PER_STATEMENT)}",
                          [flat[n : n + step] for n in range(0, len(flat), step)])
-    if whole < len(rows):
-        conn.executemany(f"{head} VALUES ({', '.join('?' * width)})", rows[whole:])
+    if whole < len(rows):  # the rest in one statement too (a chunk of 500 left 116 rows one by one)
+        rest = rows[whole:]
+        conn.execute(f"{head} VALUES {', '.join([one] * len(rest))}", [item for row in rest for item in row])
 
 
 class SQLiteStore:
